@@ -1,0 +1,191 @@
+/**
+ * The parameter set of the attention LSTM: names, shapes and initialisation exactly as the reference
+ * `init_params` / `param_init_lstm_cond` (original-code.md §1.2), in the reference order.
+ */
+import seedrandom from 'seedrandom';
+import type { ModelOptions } from './options.ts';
+import { type HostArray, type NamedArrays, shapesEqual, sizeOf } from './tensors.ts';
+
+type Init = 'norm' | 'ortho' | 'gauss001' | 'zeros' | 'lstmW' | 'lstmU';
+
+interface ParamSpec {
+  name: string;
+  shape: number[];
+  init: Init;
+}
+
+/** Name prefix of the LSTM layer k (0-based): the reference names for k = 0, `_l{k+1}` suffixes above. */
+export function lstmLayerName(base: 'decoder' | 'ff_state' | 'ff_memory', k: number): string {
+  return k === 0 ? base : `${base}_l${k + 1}`;
+}
+
+export function parameterSpecs(o: ModelOptions): ParamSpec[] {
+  const D = o.ctxDim;
+  const d = o.dim;
+  const specs: ParamSpec[] = [];
+  const add = (name: string, shape: number[], init: Init) => specs.push({ name, shape, init });
+  for (let k = 1; k < o.nLayersInit; k++) {
+    add(`ff_init_${k}_W`, [D, D], 'ortho');
+    add(`ff_init_${k}_b`, [D], 'zeros');
+  }
+  for (let layer = 0; layer < o.lstmLayers; layer++) {
+    add(`${lstmLayerName('ff_state', layer)}_W`, [D, d], 'norm');
+    add(`${lstmLayerName('ff_state', layer)}_b`, [d], 'zeros');
+    add(`${lstmLayerName('ff_memory', layer)}_W`, [D, d], 'norm');
+    add(`${lstmLayerName('ff_memory', layer)}_b`, [d], 'zeros');
+  }
+  add('decoder_W', [D, 4 * d], 'lstmW');
+  add('decoder_U', [d, 4 * d], 'lstmU');
+  add('decoder_b', [4 * d], 'zeros');
+  if (o.attention === 'reference') {
+    add('decoder_Wc_att', [D, D], 'gauss001');
+    add('decoder_Wd_att', [d, D], 'norm');
+    add('decoder_b_att', [D], 'zeros');
+    for (let k = 1; k < o.nLayersAtt; k++) {
+      add(`decoder_W_att_${k}`, [D, D], 'ortho');
+      add(`decoder_b_att_${k}`, [D], 'zeros');
+    }
+    add('decoder_U_att', [D, 1], 'gauss001');
+    add('decoder_c_tt', [1], 'zeros');
+  } else {
+    // Paper Eq. 4: location logits are a linear map of h_{t-1} alone.
+    add('decoder_W_loc', [d, o.locations], 'gauss001');
+  }
+  if (o.selector) {
+    add('decoder_W_sel', [d, 1], 'gauss001');
+    add('decoder_b_sel', [], 'zeros');
+  }
+  for (let layer = 1; layer < o.lstmLayers; layer++) {
+    add(`${lstmLayerName('decoder', layer)}_W`, [d, 4 * d], 'lstmW');
+    add(`${lstmLayerName('decoder', layer)}_U`, [d, 4 * d], 'lstmU');
+    add(`${lstmLayerName('decoder', layer)}_b`, [4 * d], 'zeros');
+  }
+  add('ff_logit_lstm_W', [d, o.dimOut], 'norm');
+  add('ff_logit_lstm_b', [o.dimOut], 'zeros');
+  if (o.ctx2out) {
+    add('ff_logit_ctx_W', [D, o.dimOut], 'norm');
+    add('ff_logit_ctx_b', [o.dimOut], 'zeros');
+  }
+  for (let k = 1; k < o.nLayersOut; k++) {
+    add(`ff_logit_h${k}_W`, [o.dimOut, o.dimOut], 'ortho');
+    add(`ff_logit_h${k}_b`, [o.dimOut], 'zeros');
+  }
+  add('ff_logit_W', [o.dimOut, o.nActions], 'gauss001');
+  add('ff_logit_b', [o.nActions], 'zeros');
+  return specs;
+}
+
+export function countParameters(o: ModelOptions): number {
+  return parameterSpecs(o).reduce((n, s) => n + sizeOf(s.shape), 0);
+}
+
+/** Checks that `params` holds exactly the parameters the options call for, with the right shapes. */
+export function checkParameters(params: NamedArrays, o: ModelOptions): void {
+  for (const spec of parameterSpecs(o)) {
+    const p = params.get(spec.name);
+    if (!p) throw new Error(`parameter ${spec.name} is missing`);
+    // The reference stores scalars and (1,) vectors interchangeably.
+    const scalarOk = sizeOf(spec.shape) === 1 && p.data.length === 1;
+    if (!shapesEqual(p.shape, spec.shape) && !scalarOk) {
+      throw new Error(`parameter ${spec.name} has shape (${p.shape.join(',')}), expected (${spec.shape.join(',')})`);
+    }
+    if (p.data.length !== sizeOf(p.shape)) {
+      throw new Error(`parameter ${spec.name} holds ${p.data.length} values for shape (${p.shape.join(',')})`);
+    }
+  }
+}
+
+class Gaussian {
+  private readonly rng: () => number;
+  private spare: number | undefined;
+  constructor(seed: number) {
+    this.rng = seedrandom.alea(String(seed));
+  }
+  next(): number {
+    if (this.spare !== undefined) {
+      const s = this.spare;
+      this.spare = undefined;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = this.rng();
+    const v = this.rng();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+}
+
+function gaussian(rows: number, cols: number, scale: number, g: Gaussian): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < out.length; i++) out[i] = scale * g.next();
+  return out;
+}
+
+/** A Haar-random orthogonal n×n matrix: Gram–Schmidt on a Gaussian matrix (the reference takes an SVD factor). */
+function orthogonal(n: number, g: Gaussian): Float32Array {
+  const q = new Float64Array(n * n);
+  for (let i = 0; i < q.length; i++) q[i] = g.next();
+  // Orthonormalise columns in place (modified Gram–Schmidt, column j at q[i*n + j]).
+  const col = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) col[i] = q[i * n + j];
+    for (let k = 0; k < j; k++) {
+      let dot = 0;
+      for (let i = 0; i < n; i++) dot += q[i * n + k] * col[i];
+      for (let i = 0; i < n; i++) col[i] -= dot * q[i * n + k];
+    }
+    let norm = 0;
+    for (let i = 0; i < n; i++) norm += col[i] * col[i];
+    norm = Math.sqrt(norm);
+    for (let i = 0; i < n; i++) q[i * n + j] = col[i] / norm;
+  }
+  return Float32Array.from(q);
+}
+
+/** `norm_weight`: orthogonal when square, else 0.01·N(0,1). */
+function normWeight(nin: number, nout: number, g: Gaussian): Float32Array {
+  return nin === nout ? orthogonal(nin, g) : gaussian(nin, nout, 0.01, g);
+}
+
+/** Concatenates four (rows × n) blocks side by side into rows × 4n, as the reference's numpy.concatenate(axis=1). */
+function fourBlocks(rows: number, n: number, block: () => Float32Array): Float32Array {
+  const out = new Float32Array(rows * 4 * n);
+  for (let b = 0; b < 4; b++) {
+    const m = block();
+    for (let r = 0; r < rows; r++) out.set(m.subarray(r * n, (r + 1) * n), r * 4 * n + b * n);
+  }
+  return out;
+}
+
+export function initParameters(o: ModelOptions, seed: number): NamedArrays {
+  const g = new Gaussian(seed);
+  const params: NamedArrays = new Map();
+  for (const { name, shape, init } of parameterSpecs(o)) {
+    const [rows, cols] = [shape[0] ?? 1, shape[1] ?? 1];
+    let data: Float32Array;
+    switch (init) {
+      case 'zeros':
+        data = new Float32Array(sizeOf(shape));
+        break;
+      case 'gauss001':
+        data = gaussian(rows, cols, 0.01, g);
+        break;
+      case 'ortho':
+        data = orthogonal(rows, g);
+        break;
+      case 'norm':
+        data = normWeight(rows, cols, g);
+        break;
+      case 'lstmW':
+        data = fourBlocks(rows, o.dim, () => normWeight(rows, o.dim, g));
+        break;
+      case 'lstmU':
+        data = fourBlocks(rows, o.dim, () => orthogonal(o.dim, g));
+        break;
+    }
+    const entry: HostArray = { shape: [...shape], data };
+    params.set(name, entry);
+  }
+  return params;
+}
