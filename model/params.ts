@@ -87,10 +87,14 @@ export function checkParameters(params: NamedArrays, o: ModelOptions): void {
     // The reference stores scalars and (1,) vectors interchangeably.
     const scalarOk = sizeOf(spec.shape) === 1 && p.data.length === 1;
     if (!shapesEqual(p.shape, spec.shape) && !scalarOk) {
-      throw new Error(`parameter ${spec.name} has shape (${p.shape.join(',')}), expected (${spec.shape.join(',')})`);
+      throw new Error(
+        `parameter ${spec.name} has shape (${p.shape.join(',')}), expected (${spec.shape.join(',')})`,
+      );
     }
     if (p.data.length !== sizeOf(p.shape)) {
-      throw new Error(`parameter ${spec.name} holds ${p.data.length} values for shape (${p.shape.join(',')})`);
+      throw new Error(
+        `parameter ${spec.name} holds ${p.data.length} values for shape (${p.shape.join(',')})`,
+      );
     }
   }
 }

@@ -1,0 +1,82 @@
+/**
+ * Backend choice: native TensorFlow (GPU build, then CPU build) where it loads, else WebAssembly, else plain JS.
+ * `--backend` / GLIMPSE_BACKEND force one.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { installTransposeFreeMatMulGradient } from './matmul-gradient.ts';
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendChoice {
+  name: BackendName;
+  /** tfjs's own name of the active backend. */
+  tfBackend: string;
+  /** Why the preferred backends were passed over, for the log. */
+  skipped: string[];
+}
+
+async function loadNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<void> {
+  await import(pkg);
+  await tf.setBackend('tensorflow');
+  await tf.ready();
+}
+
+async function loadBackend(name: BackendName): Promise<void> {
+  switch (name) {
+    case 'tensorflow-gpu':
+      return loadNative('@tensorflow/tfjs-node-gpu');
+    case 'tensorflow':
+      return loadNative('@tensorflow/tfjs-node');
+    case 'wasm':
+      await import('@tensorflow/tfjs-backend-wasm');
+      if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
+      await tf.ready();
+      return;
+    case 'cpu':
+      await import('@tensorflow/tfjs-backend-cpu');
+      if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
+      await tf.ready();
+      return;
+  }
+}
+
+export function parseBackendName(value: string, source: string): BackendName {
+  if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
+  throw new Error(`${source}: unknown backend '${value}' (choose ${BACKEND_NAMES.join(', ')})`);
+}
+
+let chosen: BackendChoice | null = null;
+
+/** Picks and initialises the backend once per process; later calls return the first choice. */
+export async function chooseBackend(forced?: string): Promise<BackendChoice> {
+  if (chosen) return chosen;
+  installTransposeFreeMatMulGradient();
+  const request = forced ?? process.env.GLIMPSE_BACKEND;
+  const skipped: string[] = [];
+  if (request) {
+    const name = parseBackendName(request, forced ? '--backend' : 'GLIMPSE_BACKEND');
+    try {
+      await loadBackend(name);
+    } catch (err) {
+      throw new Error(`backend ${name} could not be loaded: ${firstLine(err)}`);
+    }
+    chosen = { name, tfBackend: tf.getBackend(), skipped };
+    return chosen;
+  }
+  for (const name of BACKEND_NAMES) {
+    try {
+      await loadBackend(name);
+      chosen = { name, tfBackend: tf.getBackend(), skipped };
+      return chosen;
+    } catch (err) {
+      skipped.push(`${name}: ${firstLine(err)}`);
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could be loaded (${skipped.join('; ')})`);
+}
+
+function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split('\n')[0];
+}
