@@ -3,6 +3,8 @@
  * `--backend` / GLIMPSE_BACKEND force one.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients: the union package does, on import.
+import '@tensorflow/tfjs';
 import { installTransposeFreeMatMulGradient } from './matmul-gradient.ts';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
