@@ -1,0 +1,322 @@
+/**
+ * The synthetic action set: Glimpse's end-to-end test bed and demo. Real, losslessly encoded videos,
+ * folder per class (`outDir/<class>/<class>_<NNN>.<ext>`), each with its actor's ground-truth boxes
+ * (`<video>.boxes.json`), and `synth.json` describing the set. Same options and seed → identical bytes.
+ * See synth-render.ts for what the frames show.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { locateFfmpeg } from '../media/locate.ts';
+import { fileArg, lastToolLine, runTool, StderrTail } from '../media/tool-process.ts';
+import { loadFoldersDataset } from './folders.ts';
+import { type DatasetManifest, writeFileAtomic } from './manifest.ts';
+import { readTextFile } from './scan.ts';
+import { type Fractions } from './splitting.ts';
+import { type Box, renderSynthVideo, SYNTH_MAX_CLASSES, SYNTH_PATTERNS, type SynthVideoSpec } from './synth-render.ts';
+
+export interface SynthOptions {
+  seed?: number | string;
+  /** Number of classes, 2..8 (one class pattern each). Default 4. */
+  classes?: number;
+  /** Videos per class. Default 12. */
+  videos?: number;
+  /** Frames per video. Default 40. */
+  frames?: number;
+  width?: number;
+  height?: number;
+  fps?: number;
+  /** Sprite side in pixels: about one to two cells of a 7×7 feature map at 112 px. Default 20. */
+  actorSize?: number;
+  /** Moving sprites besides the actor. Default 3. */
+  distractors?: number;
+  /** Videos encoded at once. Default 2. */
+  concurrency?: number;
+}
+
+/** How the videos are stored: lossless, so that decoded colours are the rendered ones exactly. */
+export type SynthCodec = 'libx264rgb' | 'ffv1';
+
+export interface SynthVideoEntry {
+  /** Relative to the set's folder. */
+  file: string;
+  boxes: string;
+  label: number;
+}
+
+export interface SynthDescription {
+  format: 'glimpse-synth';
+  version: 1;
+  seed: string;
+  classes: string[];
+  patterns: string[];
+  videosPerClass: number;
+  frames: number;
+  width: number;
+  height: number;
+  fps: number;
+  actorSize: number;
+  distractors: number;
+  codec: SynthCodec;
+  videos: SynthVideoEntry[];
+}
+
+/** `<video>.boxes.json`: the actor's box [x, y, w, h] (pixels, top-left origin) in every frame. */
+export interface SynthBoxes {
+  width: number;
+  height: number;
+  fps: number;
+  frames: Box[];
+  label: number;
+  class: string;
+  /** Phase of the class pattern inside the actor sprite. */
+  phase: number;
+}
+
+export const SYNTH_DESCRIPTION_FILE = 'synth.json';
+export const DEFAULT_SYNTH_FRACTIONS: Fractions = { train: 0.6, valid: 0.2, test: 0.2 };
+
+function resolveOptions(opts: SynthOptions) {
+  const o = {
+    seed: String(opts.seed ?? 0),
+    classes: opts.classes ?? 4,
+    videos: opts.videos ?? 12,
+    frames: opts.frames ?? 40,
+    width: opts.width ?? 112,
+    height: opts.height ?? 112,
+    fps: opts.fps ?? 30,
+    actorSize: opts.actorSize ?? 20,
+    distractors: opts.distractors ?? 3,
+    concurrency: opts.concurrency ?? 2,
+  };
+  const problems: string[] = [];
+  if (!Number.isInteger(o.classes) || o.classes < 2 || o.classes > SYNTH_MAX_CLASSES) {
+    problems.push(`classes must be 2..${SYNTH_MAX_CLASSES} (got ${o.classes})`);
+  }
+  if (!Number.isInteger(o.videos) || o.videos < 1) problems.push(`videos per class must be ≥ 1 (got ${o.videos})`);
+  if (!(o.fps > 0 && o.fps <= 240)) problems.push(`fps must be in (0, 240] (got ${o.fps})`);
+  if (!Number.isInteger(o.concurrency) || o.concurrency < 1) problems.push(`concurrency must be ≥ 1 (got ${o.concurrency})`);
+  return { o, problems };
+}
+
+let codecChoice: Promise<SynthCodec> | null = null;
+
+/** libx264rgb (lossless RGB H.264 in .mp4) where this ffmpeg has it, else FFV1 in .mkv. */
+async function chooseCodec(ffmpeg: string): Promise<SynthCodec> {
+  codecChoice ??= runTool(ffmpeg, ['-hide_banner', '-encoders']).then((r) =>
+    /^\s*V\S*\s+libx264rgb\s/m.test(r.stdout) ? 'libx264rgb' : 'ffv1',
+  );
+  return codecChoice;
+}
+
+const EXTENSION: Record<SynthCodec, string> = { libx264rgb: '.mp4', ffv1: '.mkv' };
+
+/** Encoder arguments: lossless, one thread and bit-exact muxing so the bytes depend only on the frames. */
+function encodeArgs(codec: SynthCodec, width: number, height: number, fps: number, out: string): string[] {
+  const input = ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(fps), '-i', 'pipe:0'];
+  const video =
+    codec === 'libx264rgb'
+      ? ['-c:v', 'libx264rgb', '-qp', '0', '-preset', 'ultrafast', '-pix_fmt', 'rgb24', '-f', 'mp4']
+      : ['-c:v', 'ffv1', '-pix_fmt', 'bgr0', '-f', 'matroska'];
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-v',
+    'error',
+    ...input,
+    '-an',
+    '-threads',
+    '1',
+    '-map_metadata',
+    '-1',
+    '-fflags',
+    '+bitexact',
+    '-flags:v',
+    '+bitexact',
+    ...video,
+    '-y',
+    fileArg(out),
+  ];
+}
+
+/** Pipes rgb24 frames into ffmpeg, writing `file` atomically (temp file, fsync, rename). */
+async function encodeRgbFrames(
+  ffmpeg: string,
+  codec: SynthCodec,
+  file: string,
+  size: { width: number; height: number; fps: number },
+  frames: readonly Uint8Array[],
+): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(ffmpeg, encodeArgs(codec, size.width, size.height, size.fps, tmp), {
+        stdio: ['pipe', 'ignore', 'pipe'],
+        windowsHide: true,
+      });
+      const tail = new StderrTail();
+      child.stderr.on('data', (chunk: Buffer) => tail.push(chunk));
+      child.stdin.on('error', () => {}); // an early exit is reported through 'close' with ffmpeg's message
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        if (code === 0) resolve();
+        else {
+          const why = lastToolLine(tmp, tail.lines()) || `ffmpeg exited with ${code ?? signal}`;
+          reject(new Error(`${file}: could not encode (${why})`));
+        }
+      });
+      void (async () => {
+        for (const frame of frames) {
+          if (!child.stdin.write(frame)) await new Promise((r) => child.stdin.once('drain', r));
+          if (child.stdin.destroyed) return;
+        }
+        child.stdin.end();
+      })();
+    });
+    const handle = await open(tmp, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Runs `work` over items with at most `limit` at once; the first failure rejects. */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  });
+  await Promise.all(runners);
+}
+
+/** Refuses a non-empty folder that is not an earlier synthetic set; clears an earlier set's class folders. */
+async function prepareOutDir(outDir: string): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  const entries = await readdir(outDir);
+  if (entries.length === 0) return;
+  if (!entries.includes(SYNTH_DESCRIPTION_FILE)) {
+    throw new Error(`${outDir}: folder is not empty and holds no ${SYNTH_DESCRIPTION_FILE}; choose an empty folder`);
+  }
+  const previous = await readSynthDescription(outDir);
+  await rm(path.join(outDir, SYNTH_DESCRIPTION_FILE));
+  for (const name of previous.classes) await rm(path.join(outDir, name), { recursive: true, force: true });
+}
+
+/** Generates the set into `outDir` (created if needed) and returns its description. */
+export async function generateSynthDataset(outDir: string, opts: SynthOptions = {}): Promise<SynthDescription> {
+  const absOut = path.resolve(outDir);
+  const { o, problems } = resolveOptions(opts);
+  if (problems.length) throw new Error(`${absOut}: synthetic set options: ${problems.join('; ')}`);
+  const classes = SYNTH_PATTERNS.slice(0, o.classes).map((p) => p.name);
+
+  const specs: (SynthVideoSpec & { file: string; boxes: string })[] = [];
+  for (const [label, name] of classes.entries()) {
+    for (let i = 0; i < o.videos; i++) {
+      const stem = `${name}/${name}_${String(i).padStart(3, '0')}`;
+      specs.push({
+        seed: `glimpse-synth:${o.seed}:${label}:${i}`,
+        label,
+        frames: o.frames,
+        width: o.width,
+        height: o.height,
+        actorSize: o.actorSize,
+        distractors: o.distractors,
+        file: stem,
+        boxes: `${stem}.boxes.json`,
+      });
+    }
+  }
+  // Validate the pixel options once, before touching the folder.
+  try {
+    renderSynthVideo({ ...specs[0], frames: 1 });
+  } catch (err) {
+    throw new Error(`${absOut}: synthetic set options: ${(err as Error).message.replace(/^[^:]*: /, '')}`);
+  }
+
+  const { ffmpeg } = await locateFfmpeg();
+  const codec = await chooseCodec(ffmpeg);
+  await prepareOutDir(absOut);
+  for (const name of classes) await mkdir(path.join(absOut, name), { recursive: true });
+
+  const videos: SynthVideoEntry[] = specs.map((s) => ({ file: s.file + EXTENSION[codec], boxes: s.boxes, label: s.label }));
+  await forEachLimited(specs, o.concurrency, async (spec) => {
+    const rendered = renderSynthVideo(spec);
+    const size = { width: o.width, height: o.height, fps: o.fps };
+    await encodeRgbFrames(ffmpeg, codec, path.join(absOut, spec.file + EXTENSION[codec]), size, rendered.frames);
+    const boxes: SynthBoxes = {
+      ...size,
+      frames: rendered.boxes,
+      label: spec.label,
+      class: classes[spec.label],
+      phase: rendered.phase,
+    };
+    await writeFileAtomic(path.join(absOut, spec.boxes), JSON.stringify(boxes) + '\n');
+  });
+
+  const description: SynthDescription = {
+    format: 'glimpse-synth',
+    version: 1,
+    seed: o.seed,
+    classes,
+    patterns: SYNTH_PATTERNS.slice(0, o.classes).map((p) => p.description),
+    videosPerClass: o.videos,
+    frames: o.frames,
+    width: o.width,
+    height: o.height,
+    fps: o.fps,
+    actorSize: o.actorSize,
+    distractors: o.distractors,
+    codec,
+    videos,
+  };
+  // Written last: its presence marks a complete set.
+  await writeFileAtomic(path.join(absOut, SYNTH_DESCRIPTION_FILE), JSON.stringify(description, null, 2) + '\n');
+  return description;
+}
+
+export async function readSynthDescription(outDir: string): Promise<SynthDescription> {
+  const file = path.join(path.resolve(outDir), SYNTH_DESCRIPTION_FILE);
+  const text = await readTextFile(file, 'synthetic set description');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const d = parsed as Partial<SynthDescription> | null;
+  if (!d || d.format !== 'glimpse-synth' || d.version !== 1 || !Array.isArray(d.classes) || !Array.isArray(d.videos)) {
+    throw new Error(`${file}: not a Glimpse synthetic set description (format glimpse-synth, version 1)`);
+  }
+  return d as SynthDescription;
+}
+
+/** Train/valid/test manifests of a generated set: stratified by seed (default: the set's own seed), 60/20/20. */
+export async function synthManifest(
+  outDir: string,
+  opts: { seed?: number | string; fractions?: Fractions } = {},
+): Promise<DatasetManifest> {
+  const absOut = path.resolve(outDir);
+  const description = await readSynthDescription(absOut);
+  const fractions = opts.fractions ?? DEFAULT_SYNTH_FRACTIONS;
+  const seed = opts.seed ?? description.seed;
+  const manifest = await loadFoldersDataset(absOut, { seed, fractions, classes: description.classes });
+  const found = manifest.splits.reduce((n, s) => n + s.videos.length, 0);
+  const listed = new Set(description.videos.map((v) => v.file));
+  const stray = manifest.splits.flatMap((s) => s.videos).find((v) => !listed.has(v.file));
+  if (stray || found !== description.videos.length) {
+    throw new Error(
+      `${path.join(absOut, SYNTH_DESCRIPTION_FILE)}: lists ${description.videos.length} videos but the folders hold ${found}${stray ? ` (e.g. unlisted ${stray.file})` : ''}`,
+    );
+  }
+  return {
+    ...manifest,
+    kind: 'synth',
+    protocol: `synthetic set, stratified ${fractions.train}/${fractions.valid}/${fractions.test} by seed ${seed}`,
+  };
+}
