@@ -102,9 +102,10 @@ export function describeInputFailure(file: string, lines: readonly string[], fal
   if (/matches no streams|does not contain any stream|Output file #0 does not contain/.test(all)) {
     return `${file}: no video stream`;
   }
-  if (
-    /Invalid data found when processing input|moov atom not found|could not find codec parameters/i.test(all)
-  ) {
+  if (/moov atom not found/.test(all)) {
+    return `${file}: incomplete MP4/MOV, its index is missing (moov atom not found: truncated or still being written)`;
+  }
+  if (/Invalid data found when processing input|could not find codec parameters/i.test(all)) {
     return `${file}: not a readable video (${last || 'invalid data'})`;
   }
   return `${file}: ${fallback}${last ? ` (${last})` : ''}`;
