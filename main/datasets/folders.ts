@@ -24,13 +24,17 @@ export async function loadFoldersDataset(root: string, opts: FoldersOptions = {}
   const fractions = opts.fractions ?? DEFAULT_FOLDER_FRACTIONS;
   checkFractions(fractions, absRoot);
 
-  const folders = (await listFolder(absRoot, 'video folder')).filter((e) => e.kind === 'folder').map((e) => e.name);
+  const folders = (await listFolder(absRoot, 'video folder'))
+    .filter((e) => e.kind === 'folder')
+    .map((e) => e.name);
   if (folders.length === 0) throw new Error(`${absRoot}: no class folders (expected <root>/<class>/<video>)`);
   const classes = opts.classes ?? folders;
   if (opts.classes) {
     const unknown = folders.find((f) => !classes.includes(f));
     if (unknown !== undefined) {
-      throw new Error(`${path.join(absRoot, unknown)}: unknown class folder (expected one of ${classes.join(', ')})`);
+      throw new Error(
+        `${path.join(absRoot, unknown)}: unknown class folder (expected one of ${classes.join(', ')})`,
+      );
     }
   }
 
@@ -38,7 +42,9 @@ export async function loadFoldersDataset(root: string, opts: FoldersOptions = {}
   for (const [label, name] of classes.entries()) {
     const dir = path.join(absRoot, name);
     if (!folders.includes(name)) throw new Error(`${dir}: class folder is missing`);
-    const files = (await listFolder(dir, 'class folder')).filter((e) => e.kind === 'file' && isVideoName(e.name));
+    const files = (await listFolder(dir, 'class folder')).filter(
+      (e) => e.kind === 'file' && isVideoName(e.name),
+    );
     if (files.length === 0) throw new Error(`${dir}: class '${name}' has no videos`);
     for (const file of files) videos.push({ file: `${name}/${file.name}`, label });
   }

@@ -57,7 +57,9 @@ async function findSplitFiles(root: string, split: number, splitsDir?: string) {
     if (files.size > 0) return { dir, files };
   }
   const tried = SPLIT_DIR_CANDIDATES.map((c) => path.join(root, c)).join(', ');
-  throw new Error(`${root}: no HMDB-51 split files <class>_test_split${split}.txt in ${tried} (pass the splits folder)`);
+  throw new Error(
+    `${root}: no HMDB-51 split files <class>_test_split${split}.txt in ${tried} (pass the splits folder)`,
+  );
 }
 
 export async function loadHmdb51Dataset(root: string, opts: Hmdb51Options = {}): Promise<DatasetManifest> {
@@ -65,7 +67,8 @@ export async function loadHmdb51Dataset(root: string, opts: Hmdb51Options = {}):
   const splitNumber = opts.split ?? 1;
   const validFraction = opts.validFraction ?? 0.15;
   const seed = opts.seed ?? 0;
-  if (![1, 2, 3].includes(splitNumber)) throw new Error(`${absRoot}: HMDB-51 split must be 1, 2 or 3 (got ${splitNumber})`);
+  if (![1, 2, 3].includes(splitNumber))
+    throw new Error(`${absRoot}: HMDB-51 split must be 1, 2 or 3 (got ${splitNumber})`);
   if (!(validFraction >= 0 && validFraction < 1)) {
     throw new Error(`${absRoot}: HMDB-51 validation fraction must be in [0, 1) (got ${validFraction})`);
   }
@@ -90,16 +93,21 @@ export async function loadHmdb51Dataset(root: string, opts: Hmdb51Options = {}):
   for (const [label, name] of classes.entries()) {
     const splitFile = splitFiles.get(name) as string;
     const classDir = path.join(absRoot, name);
-    if (!folders.some((f) => f.name === name)) throw new Error(`${classDir}: HMDB-51 class folder for ${splitFile} is missing`);
-    const present = new Set((await listFolder(classDir, 'class folder')).filter((e) => e.kind === 'file').map((e) => e.name));
+    if (!folders.some((f) => f.name === name))
+      throw new Error(`${classDir}: HMDB-51 class folder for ${splitFile} is missing`);
+    const present = new Set(
+      (await listFolder(classDir, 'class folder')).filter((e) => e.kind === 'file').map((e) => e.name),
+    );
     let nTrain = 0;
     let nTest = 0;
     for (const { line, number } of textLines(await readTextFile(splitFile, 'HMDB-51 split file'))) {
       const match = /^(\S+)\s+([012])$/.exec(line);
-      if (!match) throw new Error(`${splitFile}:${number}: expected '<video> 0|1|2', got '${line.slice(0, 80)}'`);
+      if (!match)
+        throw new Error(`${splitFile}:${number}: expected '<video> 0|1|2', got '${line.slice(0, 80)}'`);
       const [, video, use] = match;
       if (use === '0') continue;
-      if (!present.has(video)) throw new Error(`${splitFile}:${number}: names ${path.join(classDir, video)}, which does not exist`);
+      if (!present.has(video))
+        throw new Error(`${splitFile}:${number}: names ${path.join(classDir, video)}, which does not exist`);
       const entry = { file: `${name}/${video}`, label };
       if (use === '1') {
         train.push({ ...entry, source: `${name}/${hmdbSourceOf(video, name)}` });
@@ -110,7 +118,9 @@ export async function loadHmdb51Dataset(root: string, opts: Hmdb51Options = {}):
       }
     }
     if (nTrain === 0 || nTest === 0) {
-      throw new Error(`${splitFile}: class '${name}' has ${nTrain} training and ${nTest} test videos in split ${splitNumber}`);
+      throw new Error(
+        `${splitFile}: class '${name}' has ${nTrain} training and ${nTest} test videos in split ${splitNumber}`,
+      );
     }
   }
 

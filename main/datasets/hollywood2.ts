@@ -60,11 +60,15 @@ async function readClipSet(clipSets: string, set: 'train' | 'test'): Promise<Map
       throw new Error(`${file}: action '${action}' has no positive clips in the ${set} set`);
     }
   }
-  if (flags.size === 0) throw new Error(`${path.join(clipSets, `${HOLLYWOOD2_ACTIONS[0]}_${set}.txt`)}: no clips`);
+  if (flags.size === 0)
+    throw new Error(`${path.join(clipSets, `${HOLLYWOOD2_ACTIONS[0]}_${set}.txt`)}: no clips`);
   return flags;
 }
 
-export async function loadHollywood2Dataset(root: string, opts: Hollywood2Options = {}): Promise<DatasetManifest> {
+export async function loadHollywood2Dataset(
+  root: string,
+  opts: Hollywood2Options = {},
+): Promise<DatasetManifest> {
   const absRoot = path.resolve(root);
   const validFraction = opts.validFraction ?? 0.15;
   const seed = opts.seed ?? 0;

@@ -50,11 +50,13 @@ export function validateManifest(manifest: DatasetManifest): void {
   if (nClasses === 0) throw new Error(`${where}: no classes`);
   if (new Set(manifest.classes).size !== nClasses) throw new Error(`${where}: duplicate class names`);
   for (const name of manifest.classes) {
-    if (!name || /[\r\n]/.test(name)) throw new Error(`${where}: class name ${JSON.stringify(name)} is invalid`);
+    if (!name || /[\r\n]/.test(name))
+      throw new Error(`${where}: class name ${JSON.stringify(name)} is invalid`);
   }
   const splitNames = new Set<string>();
   for (const split of manifest.splits) {
-    if (!/^[A-Za-z0-9_-]+$/.test(split.name)) throw new Error(`${where}: split name '${split.name}' is invalid`);
+    if (!/^[A-Za-z0-9_-]+$/.test(split.name))
+      throw new Error(`${where}: split name '${split.name}' is invalid`);
     if (splitNames.has(split.name)) throw new Error(`${where}: split '${split.name}' appears twice`);
     splitNames.add(split.name);
     const files = new Set<string>();
@@ -89,7 +91,11 @@ export function labelLine(label: number | number[]): string {
  * Writes `{split}_filename.txt` and `{split}_labels.txt` for one split, each atomically.
  * Every line ends with '\n': the reference reader drops the last character of each line.
  */
-export async function writeSplitFiles(dir: string, manifest: DatasetManifest, splitName: string): Promise<void> {
+export async function writeSplitFiles(
+  dir: string,
+  manifest: DatasetManifest,
+  splitName: string,
+): Promise<void> {
   const split = getSplit(manifest, splitName);
   await writeFileAtomic(
     path.join(dir, `${split.name}_filename.txt`),

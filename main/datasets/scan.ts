@@ -25,7 +25,11 @@ export function isVideoName(name: string): boolean {
 
 function reason(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  return code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : `cannot be read (${code ?? String(err)})`;
+  return code === 'ENOENT'
+    ? 'does not exist'
+    : code === 'ENOTDIR'
+      ? 'is not a folder'
+      : `cannot be read (${code ?? String(err)})`;
 }
 
 export interface FolderEntry {

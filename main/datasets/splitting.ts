@@ -36,7 +36,9 @@ export function checkFractions(fractions: Fractions, where: string): void {
   const { train, valid, test } = fractions;
   const ok = [train, valid, test].every((f) => Number.isFinite(f) && f >= 0 && f <= 1);
   if (!ok || train <= 0 || Math.abs(train + valid + test - 1) > 1e-6) {
-    throw new Error(`${where}: split fractions must be in [0, 1], train > 0, and sum to 1 (got ${train}/${valid}/${test})`);
+    throw new Error(
+      `${where}: split fractions must be in [0, 1], train > 0, and sum to 1 (got ${train}/${valid}/${test})`,
+    );
   }
 }
 

@@ -69,7 +69,8 @@ export const SYNTH_PATTERN_PHASES = 12;
 export function classPatternMask(label: number, size: number, phase: number): Uint8Array {
   const pattern = SYNTH_PATTERNS[label];
   const mask = new Uint8Array(size * size);
-  for (let v = 0; v < size; v++) for (let u = 0; u < size; u++) mask[v * size + u] = pattern.at(u, v, size, phase);
+  for (let v = 0; v < size; v++)
+    for (let u = 0; u < size; u++) mask[v * size + u] = pattern.at(u, v, size, phase);
   return mask;
 }
 
@@ -99,12 +100,16 @@ export interface RenderedVideo {
 
 type Rgb = [number, number, number];
 
-/** Two colours of high contrast: one bright, one dark, random hues. */
+/**
+ * Near-white and near-black, jittered per video. A narrow palette keeps a fixed random CNN's response to
+ * a pattern steady from video to video (measured: a linear probe on the actor's cell of a random 4-layer
+ * conv net reads the class from 65% of single frames and 100% of videos; on the frame average, chance).
+ */
 function drawPalette(rng: () => number): { bright: Rgb; dark: Rgb } {
   const channel = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
   return {
-    bright: [channel(170, 255), channel(170, 255), channel(170, 255)],
-    dark: [channel(0, 70), channel(0, 70), channel(0, 70)],
+    bright: [channel(225, 255), channel(225, 255), channel(225, 255)],
+    dark: [channel(0, 30), channel(0, 30), channel(0, 30)],
   };
 }
 
@@ -170,12 +175,20 @@ function distractorMask(rng: () => number, size: number): Uint8Array {
   const blocks = Array.from({ length: n * n }, () => rng() < 0.5);
   const mask = new Uint8Array(size * size);
   for (let v = 0; v < size; v++) {
-    for (let u = 0; u < size; u++) mask[v * size + u] = bit(blocks[Math.floor(v / block) * n + Math.floor(u / block)]);
+    for (let u = 0; u < size; u++)
+      mask[v * size + u] = bit(blocks[Math.floor(v / block) * n + Math.floor(u / block)]);
   }
   return mask;
 }
 
-function paint(frame: Uint8Array, width: number, mask: Uint8Array, size: number, at: [number, number], palette: { bright: Rgb; dark: Rgb }) {
+function paint(
+  frame: Uint8Array,
+  width: number,
+  mask: Uint8Array,
+  size: number,
+  at: [number, number],
+  palette: { bright: Rgb; dark: Rgb },
+) {
   const [x0, y0] = at;
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
@@ -191,14 +204,23 @@ function paint(frame: Uint8Array, width: number, mask: Uint8Array, size: number,
 export function checkSynthVideoSpec(spec: SynthVideoSpec): void {
   const { label, frames, width, height, actorSize, distractors } = spec;
   const problems: string[] = [];
-  if (!Number.isInteger(label) || label < 0 || label >= SYNTH_MAX_CLASSES) problems.push(`label ${label} not in 0..${SYNTH_MAX_CLASSES - 1}`);
+  if (!Number.isInteger(label) || label < 0 || label >= SYNTH_MAX_CLASSES)
+    problems.push(`label ${label} not in 0..${SYNTH_MAX_CLASSES - 1}`);
   if (!Number.isInteger(frames) || frames < 1) problems.push(`frames ${frames} must be a positive integer`);
-  if (!Number.isInteger(actorSize) || actorSize < 8) problems.push(`actor size ${actorSize} must be an integer ≥ 8`);
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < actorSize + 2 || height < actorSize + 2) {
+  if (!Number.isInteger(actorSize) || actorSize < 8)
+    problems.push(`actor size ${actorSize} must be an integer ≥ 8`);
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < actorSize + 2 ||
+    height < actorSize + 2
+  ) {
     problems.push(`frame ${width}×${height} must be integers larger than the actor (${actorSize})`);
   }
-  if (width % 2 || height % 2) problems.push(`frame ${width}×${height} must have even sides (video encoders need them)`);
-  if (!Number.isInteger(distractors) || distractors < 0) problems.push(`distractors ${distractors} must be an integer ≥ 0`);
+  if (width % 2 || height % 2)
+    problems.push(`frame ${width}×${height} must have even sides (video encoders need them)`);
+  if (!Number.isInteger(distractors) || distractors < 0)
+    problems.push(`distractors ${distractors} must be an integer ≥ 0`);
   if (problems.length) throw new Error(`synthetic video ${spec.seed}: ${problems.join('; ')}`);
 }
 

@@ -4,16 +4,20 @@
  * (`<video>.boxes.json`), and `synth.json` describing the set. Same options and seed → identical bytes.
  * See synth-render.ts for what the frames show.
  */
-import { spawn } from 'node:child_process';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { locateFfmpeg } from '../media/locate.ts';
-import { fileArg, lastToolLine, runTool, StderrTail } from '../media/tool-process.ts';
+import { encodeFrames } from '../media/encode.ts';
 import { loadFoldersDataset } from './folders.ts';
 import { type DatasetManifest, writeFileAtomic } from './manifest.ts';
 import { readTextFile } from './scan.ts';
 import { type Fractions } from './splitting.ts';
-import { type Box, renderSynthVideo, SYNTH_MAX_CLASSES, SYNTH_PATTERNS, type SynthVideoSpec } from './synth-render.ts';
+import {
+  type Box,
+  renderSynthVideo,
+  SYNTH_MAX_CLASSES,
+  SYNTH_PATTERNS,
+  type SynthVideoSpec,
+} from './synth-render.ts';
 
 export interface SynthOptions {
   seed?: number | string;
@@ -34,8 +38,8 @@ export interface SynthOptions {
   concurrency?: number;
 }
 
-/** How the videos are stored: lossless, so that decoded colours are the rendered ones exactly. */
-export type SynthCodec = 'libx264rgb' | 'ffv1';
+/** Videos are FFV1 (lossless RGB) in Matroska, so decoded colours are exactly the rendered ones. */
+export const SYNTH_VIDEO_EXTENSION = '.mkv';
 
 export interface SynthVideoEntry {
   /** Relative to the set's folder. */
@@ -57,7 +61,8 @@ export interface SynthDescription {
   fps: number;
   actorSize: number;
   distractors: number;
-  codec: SynthCodec;
+  /** The ffmpeg encoder that wrote the videos (ffv1). */
+  encoder: string;
   videos: SynthVideoEntry[];
 }
 
@@ -93,101 +98,20 @@ function resolveOptions(opts: SynthOptions) {
   if (!Number.isInteger(o.classes) || o.classes < 2 || o.classes > SYNTH_MAX_CLASSES) {
     problems.push(`classes must be 2..${SYNTH_MAX_CLASSES} (got ${o.classes})`);
   }
-  if (!Number.isInteger(o.videos) || o.videos < 1) problems.push(`videos per class must be ≥ 1 (got ${o.videos})`);
+  if (!Number.isInteger(o.videos) || o.videos < 1)
+    problems.push(`videos per class must be ≥ 1 (got ${o.videos})`);
   if (!(o.fps > 0 && o.fps <= 240)) problems.push(`fps must be in (0, 240] (got ${o.fps})`);
-  if (!Number.isInteger(o.concurrency) || o.concurrency < 1) problems.push(`concurrency must be ≥ 1 (got ${o.concurrency})`);
+  if (!Number.isInteger(o.concurrency) || o.concurrency < 1)
+    problems.push(`concurrency must be ≥ 1 (got ${o.concurrency})`);
   return { o, problems };
 }
 
-let codecChoice: Promise<SynthCodec> | null = null;
-
-/** libx264rgb (lossless RGB H.264 in .mp4) where this ffmpeg has it, else FFV1 in .mkv. */
-async function chooseCodec(ffmpeg: string): Promise<SynthCodec> {
-  codecChoice ??= runTool(ffmpeg, ['-hide_banner', '-encoders']).then((r) =>
-    /^\s*V\S*\s+libx264rgb\s/m.test(r.stdout) ? 'libx264rgb' : 'ffv1',
-  );
-  return codecChoice;
-}
-
-const EXTENSION: Record<SynthCodec, string> = { libx264rgb: '.mp4', ffv1: '.mkv' };
-
-/** Encoder arguments: lossless, one thread and bit-exact muxing so the bytes depend only on the frames. */
-function encodeArgs(codec: SynthCodec, width: number, height: number, fps: number, out: string): string[] {
-  const input = ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(fps), '-i', 'pipe:0'];
-  const video =
-    codec === 'libx264rgb'
-      ? ['-c:v', 'libx264rgb', '-qp', '0', '-preset', 'ultrafast', '-pix_fmt', 'rgb24', '-f', 'mp4']
-      : ['-c:v', 'ffv1', '-pix_fmt', 'bgr0', '-f', 'matroska'];
-  return [
-    '-hide_banner',
-    '-nostdin',
-    '-v',
-    'error',
-    ...input,
-    '-an',
-    '-threads',
-    '1',
-    '-map_metadata',
-    '-1',
-    '-fflags',
-    '+bitexact',
-    '-flags:v',
-    '+bitexact',
-    ...video,
-    '-y',
-    fileArg(out),
-  ];
-}
-
-/** Pipes rgb24 frames into ffmpeg, writing `file` atomically (temp file, fsync, rename). */
-async function encodeRgbFrames(
-  ffmpeg: string,
-  codec: SynthCodec,
-  file: string,
-  size: { width: number; height: number; fps: number },
-  frames: readonly Uint8Array[],
-): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(ffmpeg, encodeArgs(codec, size.width, size.height, size.fps, tmp), {
-        stdio: ['pipe', 'ignore', 'pipe'],
-        windowsHide: true,
-      });
-      const tail = new StderrTail();
-      child.stderr.on('data', (chunk: Buffer) => tail.push(chunk));
-      child.stdin.on('error', () => {}); // an early exit is reported through 'close' with ffmpeg's message
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        if (code === 0) resolve();
-        else {
-          const why = lastToolLine(tmp, tail.lines()) || `ffmpeg exited with ${code ?? signal}`;
-          reject(new Error(`${file}: could not encode (${why})`));
-        }
-      });
-      void (async () => {
-        for (const frame of frames) {
-          if (!child.stdin.write(frame)) await new Promise((r) => child.stdin.once('drain', r));
-          if (child.stdin.destroyed) return;
-        }
-        child.stdin.end();
-      })();
-    });
-    const handle = await open(tmp, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 /** Runs `work` over items with at most `limit` at once; the first failure rejects. */
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) await work(items[next++]);
@@ -201,7 +125,9 @@ async function prepareOutDir(outDir: string): Promise<void> {
   const entries = await readdir(outDir);
   if (entries.length === 0) return;
   if (!entries.includes(SYNTH_DESCRIPTION_FILE)) {
-    throw new Error(`${outDir}: folder is not empty and holds no ${SYNTH_DESCRIPTION_FILE}; choose an empty folder`);
+    throw new Error(
+      `${outDir}: folder is not empty and holds no ${SYNTH_DESCRIPTION_FILE}; choose an empty folder`,
+    );
   }
   const previous = await readSynthDescription(outDir);
   await rm(path.join(outDir, SYNTH_DESCRIPTION_FILE));
@@ -209,7 +135,10 @@ async function prepareOutDir(outDir: string): Promise<void> {
 }
 
 /** Generates the set into `outDir` (created if needed) and returns its description. */
-export async function generateSynthDataset(outDir: string, opts: SynthOptions = {}): Promise<SynthDescription> {
+export async function generateSynthDataset(
+  outDir: string,
+  opts: SynthOptions = {},
+): Promise<SynthDescription> {
   const absOut = path.resolve(outDir);
   const { o, problems } = resolveOptions(opts);
   if (problems.length) throw new Error(`${absOut}: synthetic set options: ${problems.join('; ')}`);
@@ -239,16 +168,20 @@ export async function generateSynthDataset(outDir: string, opts: SynthOptions = 
     throw new Error(`${absOut}: synthetic set options: ${(err as Error).message.replace(/^[^:]*: /, '')}`);
   }
 
-  const { ffmpeg } = await locateFfmpeg();
-  const codec = await chooseCodec(ffmpeg);
   await prepareOutDir(absOut);
   for (const name of classes) await mkdir(path.join(absOut, name), { recursive: true });
 
-  const videos: SynthVideoEntry[] = specs.map((s) => ({ file: s.file + EXTENSION[codec], boxes: s.boxes, label: s.label }));
+  const videos: SynthVideoEntry[] = specs.map((s) => ({
+    file: s.file + SYNTH_VIDEO_EXTENSION,
+    boxes: s.boxes,
+    label: s.label,
+  }));
+  let encoder = '';
   await forEachLimited(specs, o.concurrency, async (spec) => {
     const rendered = renderSynthVideo(spec);
     const size = { width: o.width, height: o.height, fps: o.fps };
-    await encodeRgbFrames(ffmpeg, codec, path.join(absOut, spec.file + EXTENSION[codec]), size, rendered.frames);
+    const file = path.join(absOut, spec.file + SYNTH_VIDEO_EXTENSION);
+    ({ encoder } = await encodeFrames(file, { ...size, codec: 'ffv1' }, rendered.frames));
     const boxes: SynthBoxes = {
       ...size,
       frames: rendered.boxes,
@@ -272,11 +205,14 @@ export async function generateSynthDataset(outDir: string, opts: SynthOptions = 
     fps: o.fps,
     actorSize: o.actorSize,
     distractors: o.distractors,
-    codec,
+    encoder,
     videos,
   };
   // Written last: its presence marks a complete set.
-  await writeFileAtomic(path.join(absOut, SYNTH_DESCRIPTION_FILE), JSON.stringify(description, null, 2) + '\n');
+  await writeFileAtomic(
+    path.join(absOut, SYNTH_DESCRIPTION_FILE),
+    JSON.stringify(description, null, 2) + '\n',
+  );
   return description;
 }
 
@@ -290,7 +226,13 @@ export async function readSynthDescription(outDir: string): Promise<SynthDescrip
     throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
   }
   const d = parsed as Partial<SynthDescription> | null;
-  if (!d || d.format !== 'glimpse-synth' || d.version !== 1 || !Array.isArray(d.classes) || !Array.isArray(d.videos)) {
+  if (
+    !d ||
+    d.format !== 'glimpse-synth' ||
+    d.version !== 1 ||
+    !Array.isArray(d.classes) ||
+    !Array.isArray(d.videos)
+  ) {
     throw new Error(`${file}: not a Glimpse synthetic set description (format glimpse-synth, version 1)`);
   }
   return d as SynthDescription;

@@ -51,7 +51,10 @@ export function ucf11GroupOf(file: string): { action: string; group: number } | 
 
 function groupKey(file: string): string {
   const g = ucf11GroupOf(file);
-  if (!g) throw new Error(`${file}: cannot tell the UCF-11 group from the name (expected v_<name>_<GG>_<CC>.<ext>)`);
+  if (!g)
+    throw new Error(
+      `${file}: cannot tell the UCF-11 group from the name (expected v_<name>_<GG>_<CC>.<ext>)`,
+    );
   return `${g.action}/${String(g.group).padStart(2, '0')}`;
 }
 
@@ -80,7 +83,8 @@ async function listActionVideos(root: string, folder: string): Promise<string[]>
     if (entry.kind === 'file' && isVideoName(entry.name)) files.push(`${folder}/${entry.name}`);
     if (entry.kind !== 'folder') continue;
     for (const inner of await listFolder(path.join(dir, entry.name), 'group folder')) {
-      if (inner.kind === 'file' && isVideoName(inner.name)) files.push(`${folder}/${entry.name}/${inner.name}`);
+      if (inner.kind === 'file' && isVideoName(inner.name))
+        files.push(`${folder}/${entry.name}/${inner.name}`);
     }
   }
   return files;
@@ -96,7 +100,9 @@ export async function loadUcf11Dataset(root: string, opts: Ucf11Options = {}): P
   }
   if (protocol.kind === 'leave-one-group-out') {
     if (!Number.isInteger(protocol.fold) || protocol.fold < 1 || protocol.fold > UCF11_GROUPS) {
-      throw new Error(`${absRoot}: UCF-11 leave-one-group-out fold must be 1..${UCF11_GROUPS} (got ${protocol.fold})`);
+      throw new Error(
+        `${absRoot}: UCF-11 leave-one-group-out fold must be 1..${UCF11_GROUPS} (got ${protocol.fold})`,
+      );
     }
   }
 
@@ -110,7 +116,8 @@ export async function loadUcf11Dataset(root: string, opts: Ucf11Options = {}): P
         `${path.join(absRoot, entry.name)}: unknown UCF-11 class folder (expected ${UCF11_CLASSES.join(', ')})`,
       );
     }
-    if (folderOf.has(label)) throw new Error(`${path.join(absRoot, entry.name)}: class '${UCF11_CLASSES[label]}' has two folders`);
+    if (folderOf.has(label))
+      throw new Error(`${path.join(absRoot, entry.name)}: class '${UCF11_CLASSES[label]}' has two folders`);
     folderOf.set(label, entry.name);
   }
 
@@ -119,11 +126,14 @@ export async function loadUcf11Dataset(root: string, opts: Ucf11Options = {}): P
     const folder = folderOf.get(label);
     if (folder === undefined) throw new Error(`${path.join(absRoot, name)}: UCF-11 class folder is missing`);
     const files = await listActionVideos(absRoot, folder);
-    if (files.length === 0) throw new Error(`${path.join(absRoot, folder)}: UCF-11 class '${name}' has no videos`);
+    if (files.length === 0)
+      throw new Error(`${path.join(absRoot, folder)}: UCF-11 class '${name}' has no videos`);
     for (const file of files) {
       const g = ucf11GroupOf(file);
       if (!g || g.group < 1 || g.group > UCF11_GROUPS) {
-        throw new Error(`${path.join(absRoot, file)}: cannot tell the UCF-11 group 01..25 from the name (expected v_<name>_<GG>_<CC>.<ext>)`);
+        throw new Error(
+          `${path.join(absRoot, file)}: cannot tell the UCF-11 group 01..25 from the name (expected v_<name>_<GG>_<CC>.<ext>)`,
+        );
       }
       videos.push({ file, label, group: g.group });
     }
@@ -132,8 +142,10 @@ export async function loadUcf11Dataset(root: string, opts: Ucf11Options = {}): P
   const testGroups = protocol.kind === 'fixed' ? UCF11_FIXED_TEST_GROUPS : [protocol.fold];
   const test = videos.filter((v) => testGroups.includes(v.group));
   const trainAll = videos.filter((v) => !testGroups.includes(v.group));
-  if (test.length === 0) throw new Error(`${absRoot}: no UCF-11 clips in test group(s) ${testGroups.join(', ')}`);
-  if (trainAll.length === 0) throw new Error(`${absRoot}: no UCF-11 clips outside test group(s) ${testGroups.join(', ')}`);
+  if (test.length === 0)
+    throw new Error(`${absRoot}: no UCF-11 clips in test group(s) ${testGroups.join(', ')}`);
+  if (trainAll.length === 0)
+    throw new Error(`${absRoot}: no UCF-11 clips outside test group(s) ${testGroups.join(', ')}`);
 
   // Validation takes whole group numbers (across actions), so valid and train share no group.
   const byNumber = (v: { group: number }) => String(v.group).padStart(2, '0');
