@@ -13,9 +13,10 @@ export interface VideoInfo {
   duration: number;
   /** Frames per second of the video stream (average rate, else the base rate). */
   fps: number;
-  /** Frames in the video stream: the container's count when it records one, else counted by decoding. */
+  /** Frames in the video stream: the container's count when it records one, else counted by decoding
+   * (a full decode: slow for long videos), or with `countFrames: false` estimated as round(duration·fps). */
   frameCount: number;
-  frameCountSource: 'container' | 'counted';
+  frameCountSource: 'container' | 'counted' | 'estimated';
   /** Display size: swapped from the coded size when the video carries a 90° or 270° rotation. */
   width: number;
   height: number;
@@ -33,6 +34,8 @@ export interface ProbeOptions {
   /** Use these tools instead of locateFfmpeg() (tests use it to force the ffmpeg-only path). */
   tools?: FfmpegLocation;
   signal?: AbortSignal;
+  /** Decode to count frames when the container does not record them (default true); false estimates. */
+  countFrames?: boolean;
 }
 
 const PROBE_TIMEOUT_MS = 60_000;
@@ -41,9 +44,10 @@ const COUNT_TIMEOUT_MS = 10 * 60_000;
 export async function probeVideo(file: string, options: ProbeOptions = {}): Promise<VideoInfo> {
   await assertReadableInput(file);
   const tools = options.tools ?? (await locateFfmpeg());
+  const count = options.countFrames ?? true;
   return tools.ffprobe
-    ? probeWithFfprobe(file, tools.ffprobe, options.signal)
-    : probeWithFfmpeg(file, tools.ffmpeg, options.signal);
+    ? probeWithFfprobe(file, tools.ffprobe, count, options.signal)
+    : probeWithFfmpeg(file, tools.ffmpeg, count, options.signal);
 }
 
 // ---------- ffprobe ----------
@@ -80,7 +84,12 @@ function normaliseRotation(degrees: number | undefined): number {
   return (((Math.round(degrees / 90) * 90) % 360) + 360) % 360;
 }
 
-async function probeWithFfprobe(file: string, ffprobe: string, signal?: AbortSignal): Promise<VideoInfo> {
+async function probeWithFfprobe(
+  file: string,
+  ffprobe: string,
+  countFrames: boolean,
+  signal?: AbortSignal,
+): Promise<VideoInfo> {
   const result = await runTool(
     ffprobe,
     ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-i', fileArg(file)],
@@ -113,17 +122,20 @@ async function probeWithFfprobe(file: string, ffprobe: string, signal?: AbortSig
     : normaliseRotation(num(tags, 'rotate'));
   const swap = rotation === 90 || rotation === 270;
 
+  const duration = num(video, 'duration') ?? num(format, 'duration');
+  const rate = parseRate(str(video, 'avg_frame_rate')) ?? parseRate(str(video, 'r_frame_rate'));
   let frameCount = num(video, 'nb_frames') ?? 0;
   let frameCountSource: VideoInfo['frameCountSource'] = 'container';
   if (!(frameCount > 0)) {
-    frameCount = await countFramesWithFfprobe(file, ffprobe, signal);
-    frameCountSource = 'counted';
+    if (!countFrames && rate && duration) {
+      frameCount = Math.round(duration * rate);
+      frameCountSource = 'estimated';
+    } else {
+      frameCount = await countFramesWithFfprobe(file, ffprobe, signal);
+      frameCountSource = 'counted';
+    }
   }
-  const duration = num(video, 'duration') ?? num(format, 'duration');
-  const fps =
-    parseRate(str(video, 'avg_frame_rate')) ??
-    parseRate(str(video, 'r_frame_rate')) ??
-    (duration ? frameCount / duration : undefined);
+  const fps = rate ?? (duration ? frameCount / duration : undefined);
   if (!fps) throw new Error(`${file}: cannot tell the frame rate`);
 
   return {
@@ -266,7 +278,12 @@ export function parseFfmpegInputReport(report: string): {
   };
 }
 
-async function probeWithFfmpeg(file: string, ffmpeg: string, signal?: AbortSignal): Promise<VideoInfo> {
+async function probeWithFfmpeg(
+  file: string,
+  ffmpeg: string,
+  countFrames: boolean,
+  signal?: AbortSignal,
+): Promise<VideoInfo> {
   // Without an output ffmpeg exits 1 after printing the input report; that is expected.
   const result = await runTool(ffmpeg, ['-hide_banner', '-nostdin', '-i', fileArg(file)], {
     signal,
@@ -278,7 +295,11 @@ async function probeWithFfmpeg(file: string, ffmpeg: string, signal?: AbortSigna
   const report = parseFfmpegInputReport(result.stderr);
   if (!report.hasVideo) throw new Error(`${file}: no video stream`);
   if (!(report.width && report.height)) throw new Error(`${file}: video stream has no frame size`);
-  const frameCount = await countFramesWithFfmpeg(file, ffmpeg, signal);
+  // `ffmpeg -i` never shows the container's frame count: count, or estimate when asked to.
+  const estimate = !countFrames && report.fps && report.duration;
+  const frameCount = estimate
+    ? Math.round((report.duration ?? 0) * (report.fps ?? 0))
+    : await countFramesWithFfmpeg(file, ffmpeg, signal);
   const fps = report.fps ?? (report.duration ? frameCount / report.duration : undefined);
   if (!fps) throw new Error(`${file}: cannot tell the frame rate`);
   const swap = report.rotation === 90 || report.rotation === 270;
@@ -288,7 +309,7 @@ async function probeWithFfmpeg(file: string, ffmpeg: string, signal?: AbortSigna
     duration: report.duration ?? frameCount / fps,
     fps,
     frameCount,
-    frameCountSource: 'counted',
+    frameCountSource: estimate ? 'estimated' : 'counted',
     width: swap ? report.height : report.width,
     height: swap ? report.width : report.height,
     rotation: report.rotation,

@@ -43,6 +43,9 @@ test('probe counts frames when the container does not record them (WebM), and re
       assert.equal(info.frameCount, 30, name);
       assert.ok(Math.abs(info.fps - 30000 / 1001) < 1e-6, `${name}: fps ${info.fps}`);
       assert.equal(info.codec, 'vp8', name);
+      const quick = await probeVideo(file, { tools, countFrames: false });
+      assert.equal(quick.frameCountSource, 'estimated', name);
+      assert.ok(Math.abs(quick.frameCount - 30) <= 1, `${name}: estimated ${quick.frameCount}`);
     }
   });
 });
