@@ -201,7 +201,8 @@ function paint(
   }
 }
 
-export function checkSynthVideoSpec(spec: SynthVideoSpec): void {
+/** What is wrong with a spec, as short phrases; empty when it can be rendered. */
+export function synthSpecProblems(spec: Omit<SynthVideoSpec, 'seed'>): string[] {
   const { label, frames, width, height, actorSize, distractors } = spec;
   const problems: string[] = [];
   if (!Number.isInteger(label) || label < 0 || label >= SYNTH_MAX_CLASSES)
@@ -221,6 +222,11 @@ export function checkSynthVideoSpec(spec: SynthVideoSpec): void {
     problems.push(`frame ${width}×${height} must have even sides (video encoders need them)`);
   if (!Number.isInteger(distractors) || distractors < 0)
     problems.push(`distractors ${distractors} must be an integer ≥ 0`);
+  return problems;
+}
+
+export function checkSynthVideoSpec(spec: SynthVideoSpec): void {
+  const problems = synthSpecProblems(spec);
   if (problems.length) throw new Error(`synthetic video ${spec.seed}: ${problems.join('; ')}`);
 }
 

@@ -16,6 +16,7 @@ import {
   renderSynthVideo,
   SYNTH_MAX_CLASSES,
   SYNTH_PATTERNS,
+  synthSpecProblems,
   type SynthVideoSpec,
 } from './synth-render.ts';
 
@@ -113,10 +114,20 @@ async function forEachLimited<T>(
   work: (item: T) => Promise<void>,
 ): Promise<void> {
   let next = 0;
+  let failed = false;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
+    while (!failed && next < items.length) {
+      try {
+        await work(items[next++]);
+      } catch (err) {
+        failed = true; // the other runners stop after their current item
+        throw err;
+      }
+    }
   });
-  await Promise.all(runners);
+  const results = await Promise.allSettled(runners);
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
 }
 
 /** Refuses a non-empty folder that is not an earlier synthetic set; clears an earlier set's class folders. */
@@ -161,12 +172,9 @@ export async function generateSynthDataset(
       });
     }
   }
-  // Validate the pixel options once, before touching the folder.
-  try {
-    renderSynthVideo({ ...specs[0], frames: 1 });
-  } catch (err) {
-    throw new Error(`${absOut}: synthetic set options: ${(err as Error).message.replace(/^[^:]*: /, '')}`);
-  }
+  // Every video shares these pixel options: check them once, before touching the folder.
+  const pixelProblems = synthSpecProblems(specs[0]);
+  if (pixelProblems.length) throw new Error(`${absOut}: synthetic set options: ${pixelProblems.join('; ')}`);
 
   await prepareOutDir(absOut);
   for (const name of classes) await mkdir(path.join(absOut, name), { recursive: true });
@@ -177,7 +185,7 @@ export async function generateSynthDataset(
     label: s.label,
   }));
   let encoder = '';
-  await forEachLimited(specs, o.concurrency, async (spec) => {
+  const encodeAll = forEachLimited(specs, o.concurrency, async (spec) => {
     const rendered = renderSynthVideo(spec);
     const size = { width: o.width, height: o.height, fps: o.fps };
     const file = path.join(absOut, spec.file + SYNTH_VIDEO_EXTENSION);
@@ -191,6 +199,13 @@ export async function generateSynthDataset(
     };
     await writeFileAtomic(path.join(absOut, spec.boxes), JSON.stringify(boxes) + '\n');
   });
+  try {
+    await encodeAll;
+  } catch (err) {
+    // Leave no half set behind (it would have no synth.json and block the next attempt).
+    for (const name of classes) await rm(path.join(absOut, name), { recursive: true, force: true });
+    throw err;
+  }
 
   const description: SynthDescription = {
     format: 'glimpse-synth',

@@ -190,6 +190,10 @@ test('regenerating replaces an earlier set; foreign folders and bad options are 
   );
   await assert.rejects(generateSynthDataset(path.join(tmp, 'x'), { classes: 9 }), /classes must be 2\.\.8/);
   await assert.rejects(generateSynthDataset(path.join(tmp, 'y'), { width: 63 }), /even sides/);
+  await assert.rejects(
+    generateSynthDataset(path.join(tmp, 'z'), { frames: 0 }),
+    /frames 0 must be a positive integer/,
+  );
   await rm(path.join(setA, 'diagonal', 'diagonal_002.mkv'));
   await assert.rejects(synthManifest(setA), /synth\.json: lists 9 videos but the folders hold 8/);
   await assert.rejects(
