@@ -5,7 +5,6 @@
  */
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
-import h5wasm from 'h5wasm/node';
 import type { Dataset, File as H5File, Group } from 'h5wasm/node';
 import type { AttentionForm, DropoutConvention, ModelOptions } from '../options.ts';
 import { validateModelOptions } from '../options.ts';
@@ -22,14 +21,24 @@ const OPTIMIZER_GROUP = 'optimizer';
  * HDF5-DIAG text on stderr; the default handler is restored afterwards. The calls are synchronous,
  * so nothing else runs in between.
  */
-async function withHdf5Errors<T>(fn: () => T): Promise<T> {
-  const module = await h5wasm.ready;
+async function withHdf5Errors<T>(fn: (h5: H5Wasm) => T): Promise<T> {
+  const h5 = await loadH5wasm();
+  const module = await h5.ready;
   module.activate_throwing_error_handler();
   try {
-    return fn();
+    return fn(h5);
   } finally {
     module.deactivate_throwing_error_handler();
   }
+}
+
+type H5Wasm = (typeof import('h5wasm/node'))['default'];
+let h5wasmModule: Promise<H5Wasm> | undefined;
+
+/** h5wasm takes seconds to load: only code that touches `.h5` checkpoints pays for it. */
+function loadH5wasm(): Promise<H5Wasm> {
+  h5wasmModule ??= import('h5wasm/node').then((m) => m.default);
+  return h5wasmModule;
 }
 
 /** The most specific line of an HDF5 error stack (the innermost `func(): reason`), or the message itself. */
@@ -80,7 +89,7 @@ export async function writeH5Checkpoint(path: string, ckpt: Checkpoint): Promise
   const temp = tempPathFor(path);
   await removeQuietly(temp);
   try {
-    await withHdf5Errors(() => {
+    await withHdf5Errors((h5wasm) => {
       const file = new h5wasm.File(temp, 'w', { track_order: true }); // keep slot order
       try {
         file.create_attribute('glimpse_format', GLIMPSE_FORMAT);
@@ -174,16 +183,16 @@ function readArray(dataset: Dataset, name: string, path: string): HostArray {
 }
 
 /** Collects the datasets below `group`, named by their path relative to `prefix`. */
-function collectDatasets(group: Group, prefix: string, path: string, out: NamedArrays): void {
+function collectDatasets(h5wasm: H5Wasm, group: Group, prefix: string, path: string, out: NamedArrays): void {
   for (const key of group.keys()) {
     const entity = group.get(key);
     const name = prefix ? `${prefix}/${key}` : key;
-    if (entity instanceof h5wasm.Group) collectDatasets(entity, name, path, out);
+    if (entity instanceof h5wasm.Group) collectDatasets(h5wasm, entity, name, path, out);
     else if (entity instanceof h5wasm.Dataset) out.set(name, readArray(entity, name, path));
   }
 }
 
-function readOptimizer(group: Group, path: string): OptimizerState {
+function readOptimizer(h5wasm: H5Wasm, group: Group, path: string): OptimizerState {
   const name = group.attrs['name']?.value;
   const stepValue = group.attrs['step']?.value;
   const step = typeof stepValue === 'number' || typeof stepValue === 'bigint' ? Number(stepValue) : NaN;
@@ -191,7 +200,7 @@ function readOptimizer(group: Group, path: string): OptimizerState {
     throw new Error(`${path}: group ${OPTIMIZER_GROUP} lacks valid name/step attributes`);
   }
   const slots: NamedArrays = new Map();
-  collectDatasets(group, '', path, slots);
+  collectDatasets(h5wasm, group, '', path, slots);
   return { name, step, slots };
 }
 
@@ -201,7 +210,7 @@ export async function readH5Checkpoint(path: string): Promise<Checkpoint> {
   } catch {
     throw new Error(`${path}: no such file`);
   }
-  const raw = await withHdf5Errors(() => {
+  const raw = await withHdf5Errors((h5wasm) => {
     let file: H5File;
     try {
       file = new h5wasm.File(path, 'r');
@@ -220,7 +229,7 @@ export async function readH5Checkpoint(path: string): Promise<Checkpoint> {
       for (const key of file.keys()) {
         const entity = file.get(key);
         if (key === OPTIMIZER_GROUP && entity instanceof h5wasm.Group)
-          optimizer = readOptimizer(entity, path);
+          optimizer = readOptimizer(h5wasm, entity, path);
         else if (entity instanceof h5wasm.Dataset) arrays.set(key, readArray(entity, key, path));
       }
       return {

@@ -286,7 +286,9 @@ test('exporting an inverted-dropout model to .npz doubles the weights after drop
 });
 
 test('a Python 2 cPickle reads the exported options pickle, when Python 2 is installed', async (t) => {
-  const python2 = ['/usr/bin/python2', '/usr/bin/python2.7'].find((p) => existsSync(p));
+  const python2 = [process.env.GLIMPSE_PYTHON2 ?? '', '/usr/bin/python2', '/usr/bin/python2.7'].find(
+    (p) => p !== '' && existsSync(p),
+  );
   if (!python2) {
     t.skip('no Python 2 on this machine');
     return;
