@@ -104,9 +104,9 @@ test('clip batches hold (T, B, L, D) frames, each video range read once', async 
     // Count the rows read through a split that records its reads.
     const reads: [number, number][] = [];
     const recording: FeatureSplit = Object.assign(Object.create(split) as FeatureSplit, {
-      readRows: (start: number, count: number) => {
+      readRows: (start: number, count: number, into?: Float32Array) => {
         reads.push([start, count]);
-        return split.readRows(start, count);
+        return split.readRows(start, count, into);
       },
     });
     const batcher = new ClipBatcher(recording);
@@ -128,6 +128,14 @@ test('clip batches hold (T, B, L, D) frames, each video range read once', async 
       reads.reduce((a, [, n]) => a + n, 0),
       51,
     );
+
+    // Into a caller's buffer, larger than needed.
+    const out = new Float32Array(2 * 30 * 7 * L * D).fill(-1);
+    const into = readClipBatch(split, clips, 30, { out });
+    assert.equal(into.x.buffer, out.buffer);
+    assert.equal(into.x.length, 30 * 7 * L * D);
+    checkBatch(split, clips, 30, into.x);
+    assert.throws(() => readClipBatch(split, clips, 30, { out: new Float32Array(10) }), /too small/);
   } finally {
     split.close();
     await rm(dir, { recursive: true, force: true });

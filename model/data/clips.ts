@@ -77,6 +77,16 @@ interface Segment {
   rows: Float32Array;
 }
 
+export interface ReadClipsOptions {
+  /** Take every skip-th frame (30 / fps in the reference); 1 by default. */
+  skip?: number;
+  /**
+   * Fill this buffer instead of allocating x (fresh memory is slow to touch on some machines). Only
+   * for callers that copy x before the next read: tfjs's cpu backend keeps the array it is given.
+   */
+  out?: Float32Array;
+}
+
 export interface ClipBatcherOptions {
   /** Bytes of rows kept from one batch for the next (default 64 MiB). */
   cacheBytes?: number;
@@ -101,8 +111,9 @@ export class ClipBatcher {
   }
 
   /** The clips as one (T = maxlen, B = clips.length, L, D) block. */
-  read(clips: readonly Clip[], maxlen: number, skip = 1): ClipBatch {
+  read(clips: readonly Clip[], maxlen: number, opts: ReadClipsOptions = {}): ClipBatch {
     const { L, D, videos } = this.split;
+    const skip = opts.skip ?? 1;
     const T = maxlen;
     const B = clips.length;
     const rowsOf = clips.map((clip) => {
@@ -112,7 +123,13 @@ export class ClipBatcher {
       return clipFrameIndices(video.frames, clip.start, maxlen, skip).map((f) => video.firstRow + f);
     });
     const segments = this.load(mergeRanges(rowsOf, maxlen));
-    const x = new Float32Array(T * B * this.width);
+    const size = T * B * this.width;
+    if (opts.out && opts.out.length < size) {
+      throw new Error(
+        `${this.split.featuresPath}: output buffer of ${opts.out.length} values is too small for ${size}`,
+      );
+    }
+    const x = opts.out ? opts.out.subarray(0, size) : new Float32Array(size);
     let seg = 0;
     // Visit (b, t) in row order per clip; segments are sorted, so a short search from the last hit suffices.
     for (let b = 0; b < B; b++) {
@@ -154,7 +171,11 @@ export class ClipBatcher {
         }
         const nextCached = this.cache.reduce((m, s) => (s.start > cursor && s.start < m ? s.start : m), end);
         const upto = Math.min(nextCached, cursor + this.maxReadRows);
-        rows.set(this.split.readRows(cursor, upto - cursor), (cursor - start) * this.width);
+        this.split.readRows(
+          cursor,
+          upto - cursor,
+          rows.subarray((cursor - start) * this.width, (upto - start) * this.width),
+        );
         cursor = upto;
       }
       return { start, count, rows };
@@ -213,12 +234,12 @@ export function readClipBatch(
   split: FeatureSplit,
   clips: readonly Clip[],
   maxlen: number,
-  skip = 1,
+  opts: ReadClipsOptions = {},
 ): ClipBatch {
   let batcher = batchers.get(split);
   if (!batcher) {
     batcher = new ClipBatcher(split);
     batchers.set(split, batcher);
   }
-  return batcher.read(clips, maxlen, skip);
+  return batcher.read(clips, maxlen, opts);
 }

@@ -41,8 +41,11 @@ export interface FeatureSplit {
   readonly classNames: readonly string[];
   /** dataset.json as found, or null. */
   readonly info: Partial<DatasetInfo> | null;
-  /** Rows [start, start + count) as location-major (count, L, D): frame f, location l, channel c at (f·L + l)·D + c. */
-  readRows(start: number, count: number): Float32Array;
+  /**
+   * Rows [start, start + count) as location-major (count, L, D): frame f, location l, channel c at
+   * (f·L + l)·D + c. Written into `into` (which must hold count·L·D values) when given.
+   */
+  readRows(start: number, count: number, into?: Float32Array): Float32Array;
   close(): void;
 }
 
@@ -180,7 +183,7 @@ class H5FeatureSplit implements FeatureSplit {
     this.h5 = h5;
   }
 
-  readRows(start: number, count: number): Float32Array {
+  readRows(start: number, count: number, into?: Float32Array): Float32Array {
     if (!this.h5) throw new Error(`${this.featuresPath}: split is closed`);
     if (
       !Number.isInteger(start) ||
@@ -195,9 +198,12 @@ class H5FeatureSplit implements FeatureSplit {
     if (count * width * 4 > MAX_READ_BYTES) {
       throw new Error(`${this.featuresPath}: reading ${count} rows at once is too large; read in pieces`);
     }
-    if (count === 0) return new Float32Array(0);
+    if (into && into.length < count * width) {
+      throw new Error(`${this.featuresPath}: buffer of ${into.length} values is too small for ${count} rows`);
+    }
+    if (count === 0) return into ?? new Float32Array(0);
     const raw = readFloatRows(this.ds, this.featuresPath, start, count);
-    return channelMajorToLocationMajor(raw, this.L, this.D, count);
+    return channelMajorToLocationMajor(raw, this.L, this.D, count, into);
   }
 
   close(): void {
