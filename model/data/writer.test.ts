@@ -157,3 +157,18 @@ test('an aborted video leaves no rows and wrong-sized frames are refused', () =>
       split.close();
     }
   }));
+
+test('resume starts over when the features file is unreadable and no video was complete', () =>
+  withDir(async (dir) => {
+    await writeFile(path.join(dir, 'test_features.h5'), 'half-written');
+    const writer = await FeatureSplitWriter.resume(dir, 'test', { L, D });
+    assert.equal(writer.rows, 0);
+    writer.addVideo('a.avi', 0, frames(2, 0));
+    await writer.finish();
+    const split = await openSplit(dir, 'test', { locations: L, ctxDim: D });
+    try {
+      assert.deepEqual(split.readRows(0, 2), frames(2, 0));
+    } finally {
+      split.close();
+    }
+  }));

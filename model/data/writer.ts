@@ -118,7 +118,15 @@ export class FeatureSplitWriter {
     const { L, D } = checkShape(opts);
     const files = splitFiles(dir, split);
     if (!existsSync(files.features)) return FeatureSplitWriter.create(dir, split, opts);
-    const h5 = await openHdf5(files.features, 'a');
+    const videos = await previousVideos(dir, split);
+    let h5: H5File;
+    try {
+      h5 = await openHdf5(files.features, 'a');
+    } catch (err) {
+      // A crash before the first complete video can leave an unreadable file; nothing is lost by starting over.
+      if (videos.length === 0) return FeatureSplitWriter.create(dir, split, opts);
+      throw err;
+    }
     try {
       const ds = await getFloatMatrix(h5, files.features, 'features');
       const [rows, width] = ds.metadata.shape as [number, number];
@@ -131,7 +139,6 @@ export class FeatureSplitWriter {
           `${files.features}: 'features' is not resizable (needs chunks and unlimited rows) to append to`,
         );
       }
-      const videos = await previousVideos(dir, split);
       let total = videos.reduce((a, v) => a + v.frames, 0);
       // Only an OS crash can lose flushed rows; then the videos they belonged to are dropped too.
       while (total > rows) total -= (videos.pop() as WrittenVideo).frames;

@@ -11,7 +11,12 @@ import path from 'node:path';
 import { enumerateClips, readClipBatch } from '../../model/data/clips.ts';
 import { loadH5wasm } from '../../model/data/hdf5.ts';
 import { openSplit, type OpenSplitOptions } from '../../model/data/split.ts';
-import { writeClasses, writeDatasetJson, writeFeatureDataset } from '../../model/data/writer.ts';
+import {
+  FeatureSplitWriter,
+  writeClasses,
+  writeDatasetJson,
+  writeFeatureDataset,
+} from '../../model/data/writer.ts';
 
 const PYTHON = '/usr/bin/python3';
 const FIXTURES = '/work/shared/fixtures/reference';
@@ -177,6 +182,22 @@ print(np.array_equal(a[:], b[:]), a.shape)
       path.join(pyDir, 'test_features.h5'),
     );
     assert.equal(report.trim(), 'True (15, 35)');
+
+    // Our writer appends to the h5py file (chunked, gzip, unlimited rows), and h5py reads the result.
+    const writer = await FeatureSplitWriter.resume(pyDir, 'test', { L, D });
+    assert.equal(writer.rows, 15);
+    writer.addVideo('d.avi', 1, all.subarray(0, 2 * L * D));
+    await writer.finish();
+    const appended = python(
+      `
+import sys, h5py, numpy as np
+d = h5py.File(sys.argv[1], 'r')['features']
+print(d.shape, np.array_equal(d[15:17], d[0:2]))
+`,
+      path.join(pyDir, 'test_features.h5'),
+    );
+    assert.equal(appended.trim(), '(17, 35) True');
+    assert.equal(await readFile(path.join(pyDir, 'test_framenum.txt'), 'utf8'), '4\n9\n2\n2\n');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
