@@ -6,6 +6,7 @@ import { evaluateSplit, type EvaluationResult } from '../../model/evaluate.ts';
 import { AttentionModel } from '../../model/model.ts';
 import { writeFileAtomic } from '../../model/atomic-file.ts';
 import { intFlag, parseFlags, requireFlag } from './command.ts';
+import { attentionOnActor, type AttentionOnActor } from '../features/attention-boxes.ts';
 import { formatDuration, ProgressLine } from './progress.ts';
 
 export const EVALUATION_FLAGS = {
@@ -21,6 +22,7 @@ export const EVALUATION_FLAGS = {
   'no-steps': { type: 'boolean' },
   backend: { type: 'string' },
   out: { type: 'string' },
+  boxes: { type: 'string' },
 } as const;
 
 export const EVALUATION_USAGE = `  --model M          checkpoint: our .h5, or a reference .npz with its .npz.pkl beside it
@@ -32,7 +34,10 @@ export const EVALUATION_USAGE = `  --model M          checkpoint: our .h5, or a 
   --multilabel       treat the model as multi-label (sigmoid outputs, mAP)
   --batch-size N     clips per forward pass (default 32)
   --backend B        tensorflow-gpu | tensorflow | wasm | cpu (default: the fastest that loads)
-  --out R.json       results file (written atomically)`;
+  --out R.json       results file (written atomically)
+  --boxes DIR        videos folder with actor boxes (<video>.boxes.json, as glimpse synth writes): adds
+                     metrics.attentionOnActor, the attention mass on the actor's grid cells against their
+                     share of the frame (ratio 1.0 = no better than uniform)`;
 
 function trainingNumber(training: Record<string, unknown>, key: string): number | undefined {
   const v = training[key];
@@ -72,13 +77,15 @@ export async function runEvaluationCommand(
   const progress = new ProgressLine();
   const started = performance.now();
   let result: EvaluationResult;
+  const keepSteps = values.steps ? true : values['no-steps'] ? false : keepStepsByDefault;
   try {
     result = await evaluateSplit(model, split, {
       maxlen,
       stride,
       lastN,
       batchSize,
-      keepSteps: values.steps ? true : values['no-steps'] ? false : keepStepsByDefault,
+      // --boxes needs every step's attention; the report keeps it only when asked to.
+      keepSteps: keepSteps || values.boxes !== undefined,
       onProgress: (done, total) => {
         const rate = done / ((performance.now() - started) / 1000);
         progress.update(
@@ -92,13 +99,34 @@ export async function runEvaluationCommand(
     progress.done();
     split.close();
   }
+  let metrics: EvaluationResult['metrics'] & { attentionOnActor?: AttentionOnActor } = result.metrics;
+  if (values.boxes !== undefined) {
+    const onActor = await attentionOnActor(
+      result.videos.map((v) => ({
+        file: v.file,
+        frames: split.videos[v.index].frames,
+        clips: v.clips.map((c) => ({ start: c.start, alpha: c.alpha ?? [] })),
+      })),
+      { boxesDir: values.boxes, locations: model.options.locations, featureFps: split.info?.fps },
+    );
+    metrics = { ...metrics, attentionOnActor: onActor };
+    process.stdout.write(
+      `attention on actor: ${(onActor.massInside * 100).toFixed(1)}% of the mass on ${(onActor.areaInside * 100).toFixed(1)}% of the frame, ratio ${onActor.ratio.toFixed(2)}\n`,
+    );
+    if (!keepSteps) {
+      for (const clip of result.videos.flatMap((v) => v.clips)) {
+        delete clip.probs;
+        delete clip.alpha;
+      }
+    }
+  }
   const classNames = checkpoint.classNames.length > 0 ? checkpoint.classNames : split.classNames;
   const report = {
     model: { path: modelPath, options: model.options, classNames, backend: backend.name },
     dataset: { dir: datasetDir, split: splitName },
     settings: { maxlen, stride, lastN },
     videos: result.videos,
-    metrics: result.metrics,
+    metrics,
   };
   await writeFileAtomic(outPath, JSON.stringify(report));
   const m = result.metrics;

@@ -2,10 +2,19 @@
 import { type Command, describeError, UsageError } from './command.ts';
 import { evaluateCommand } from './evaluate.ts';
 import { exportCommand } from './export.ts';
+import { extractCommand } from './extract.ts';
 import { predictCommand } from './predict.ts';
+import { synthCommand } from './synth.ts';
 import { trainCommand } from './train.ts';
 
-const COMMANDS: Command[] = [predictCommand, evaluateCommand, trainCommand, exportCommand];
+const COMMANDS: Command[] = [
+  predictCommand,
+  evaluateCommand,
+  trainCommand,
+  exportCommand,
+  synthCommand,
+  extractCommand,
+];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
