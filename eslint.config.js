@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'renderer/dist/', '**/*.js'] },
+  { ignores: ['node_modules/', 'dist/', 'tmp/', 'renderer/dist/', '**/*.js'] },
   ...tseslint.configs.recommended,
   {
     rules: {
