@@ -3,13 +3,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import {
-  type DatasetManifest,
-  getSplit,
-  validateManifest,
-  writeFileAtomic,
-  writeManifestFiles,
-} from './manifest.ts';
+import { writeFileAtomic } from '../../model/atomic-file.ts';
+import { type DatasetManifest, getSplit, validateManifest, writeManifestFiles } from './manifest.ts';
 
 const single: DatasetManifest = {
   kind: 'folders',

@@ -3,7 +3,7 @@
  * and the reference text files `{split}_filename.txt` / `{split}_labels.txt` written from them.
  * Features and `{split}_framenum.txt` are written later, by extraction, in the same video order.
  */
-import { open, rename, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../../model/atomic-file.ts';
 import path from 'node:path';
 
 export type SplitName = 'train' | 'valid' | 'test';
@@ -112,22 +112,4 @@ export async function writeManifestFiles(dir: string, manifest: DatasetManifest)
   validateManifest(manifest);
   for (const split of manifest.splits) await writeSplitFiles(dir, manifest, split.name);
   await writeFileAtomic(path.join(dir, 'classes.txt'), manifest.classes.map((c) => c + '\n').join(''));
-}
-
-/** Write to `file.tmp-<pid>`, fsync, rename over `file`; the temp file is removed on failure. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    const handle = await open(tmp, 'w');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }

@@ -8,7 +8,8 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeFrames } from '../media/encode.ts';
 import { loadFoldersDataset } from './folders.ts';
-import { type DatasetManifest, writeFileAtomic } from './manifest.ts';
+import { writeFileAtomic } from '../../model/atomic-file.ts';
+import { type DatasetManifest } from './manifest.ts';
 import { readTextFile } from './scan.ts';
 import { type Fractions } from './splitting.ts';
 import {

@@ -3,7 +3,11 @@
 // The container comes from the extension (.mp4 .m4v .mov .avi .mkv .webm); the file appears atomically.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { commitTemp, discardTemp, tempPathFor } from './atomic-output.ts';
+import {
+  commitTempFile as commitTemp,
+  removeQuietly as discardTemp,
+  tempPathFor,
+} from '../../model/atomic-file.ts';
 import { encoderArgs, encoderPixFmt, muxerFor, pickEncoder, type VideoCodec } from './codecs.ts';
 import { locateFfmpeg, type FfmpegLocation } from './locate.ts';
 import { fileArg, lastToolLine, StderrTail } from './tool-process.ts';

@@ -9,7 +9,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { commitTemp, discardTemp, tempPathFor } from './atomic-output.ts';
+import {
+  commitTempFile as commitTemp,
+  removeQuietly as discardTemp,
+  tempPathFor,
+} from '../../model/atomic-file.ts';
 import { encoderArgs, pickEncoder } from './codecs.ts';
 import { assertReadableInput } from './input-file.ts';
 import { locateFfmpeg, type FfmpegLocation } from './locate.ts';

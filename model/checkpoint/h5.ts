@@ -9,7 +9,7 @@ import type { Dataset, File as H5File, Group } from 'h5wasm/node';
 import type { AttentionForm, DropoutConvention, ModelOptions } from '../options.ts';
 import { validateModelOptions } from '../options.ts';
 import type { HostArray, NamedArrays } from '../tensors.ts';
-import { commitTempFile, describeError, removeQuietly, tempPathFor } from './atomic.ts';
+import { commitTempFile, errorLine as describeError, removeQuietly, tempPathFor } from '../atomic-file.ts';
 import type { Checkpoint, OptimizerState } from './types.ts';
 import { validatedParameters } from './validate.ts';
 

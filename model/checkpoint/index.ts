@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { extname } from 'node:path';
-import { describeError, writeFilesAtomic } from './atomic.ts';
+import { errorLine as describeError, writeFilesAtomic } from '../atomic-file.ts';
 import { toDropoutConvention } from './dropout.ts';
 import { readH5Checkpoint, writeH5Checkpoint } from './h5.ts';
 import { encodeNpz, readNpzEntries } from './npz.ts';

@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
 import type { HostArray, NamedArrays } from '../tensors.ts';
-import { describeError } from './atomic.ts';
+import { errorLine as describeError } from '../atomic-file.ts';
 import { decodeNpy, encodeNpy } from './npy.ts';
 
 /** The raw `.npy` images of an archive by array name, in archive order; decode each with `decodeNpzEntry`. */

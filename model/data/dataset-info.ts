@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { linesText, readLines, writeFileAtomic } from './text-files.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
+import { linesText, readLines } from './text-files.ts';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 

@@ -3,7 +3,7 @@
  * `{split}_filename.txt`) and `classes.txt`: strict parsing with one-line errors naming the file,
  * and atomic writing.
  */
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 
 export type Label = number | number[];
 
@@ -93,22 +93,4 @@ export function labelLine(label: Label): string {
 /** Lines joined with a newline after each one: the reference reader drops each line's last character. */
 export function linesText(lines: readonly string[]): string {
   return lines.map((l) => l + '\n').join('');
-}
-
-/** Write to `file.tmp-<pid>`, fsync, rename over `file`; the temp file is removed on failure. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    const handle = await open(tmp, 'w');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }

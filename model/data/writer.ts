@@ -19,9 +19,9 @@ import {
   parseFrameCounts,
   parseLabels,
   readLines,
-  writeFileAtomic,
   type Label,
 } from './text-files.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 
 export { writeClasses, writeDatasetJson, type DatasetInfo } from './dataset-info.ts';
 
