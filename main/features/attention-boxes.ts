@@ -42,11 +42,12 @@ export function cellsCoveredByBox(box: Box, width: number, height: number, K: nu
   const [x, y, w, h] = box;
   // Fractions of the frame; the resize to the backbone's input scales both the box and the grid alike.
   const span = (start: number, size: number, extent: number): [number, number] => {
-    const lo = Math.max(0, start / extent);
-    const hi = Math.min(1, (start + size) / extent);
+    // In cell units (K per frame side), computed as start·K/extent so that exact edges stay exact.
+    const lo = Math.max(0, (start * K) / extent);
+    const hi = Math.min(K, ((start + size) * K) / extent);
     if (!(hi > lo)) return [0, -1];
-    // Cell i covers [i/K, (i+1)/K): the first overlapped is floor(lo·K), the last is ceil(hi·K) − 1.
-    return [Math.min(K - 1, Math.floor(lo * K)), Math.max(0, Math.ceil(hi * K) - 1)];
+    // Cell i covers [i, i+1): the first overlapped is floor(lo), the last ceil(hi) − 1.
+    return [Math.min(K - 1, Math.floor(lo)), Math.max(0, Math.ceil(hi) - 1)];
   };
   const [c0, c1] = span(x, w, width);
   const [r0, r1] = span(y, h, height);

@@ -426,7 +426,7 @@ async function layersRunner(
     throw new Error(`${file}: cannot load the layers model (${firstLine(err)})`);
   }
   let cut = model;
-  const chosen = node ?? model.outputLayers[0].name;
+  const chosen = node ?? model.outputs[0].sourceLayer.name;
   if (node !== undefined) {
     let layer: tf.layers.Layer;
     try {

@@ -9,6 +9,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Module as h5wasmModule } from 'h5wasm/node';
 import { createHdf5, errorLine, getFloatMatrix, openHdf5, type Dataset, type H5File } from './hdf5.ts';
 import { locationMajorToChannelMajor } from './layout.ts';
 import { splitFiles } from './split.ts';
@@ -212,7 +213,11 @@ export class FeatureSplitWriter {
     const current = this.current;
     if (!current) throw new Error(`${this.featuresPath}: endVideo without beginVideo`);
     if (current.frames === 0) throw new Error(`${this.featuresPath}: video ${current.file} has no frames`);
-    h5.flush();
+    // h5wasm's File.flush() drops H5Fflush's status, and with it a full disk: check it, so that a video
+    // whose rows did not reach the disk is never journalled as complete.
+    if (h5wasmModule.flush(h5.file_id) < 0) {
+      throw new Error(`${this.featuresPath}: cannot write to disk (full, or file size limit reached)`);
+    }
     fsyncPath(this.featuresPath);
     writeSync(this.journalFd as number, JSON.stringify(current) + '\n');
     fsyncSync(this.journalFd as number);
