@@ -15,7 +15,7 @@ import {
 import { formatDuration, ProgressLine } from './progress.ts';
 
 const presets = Object.entries(BACKBONE_PRESETS)
-  .map(([name, p]) => `                       ${name.padEnd(18)} ${p.map} (needs internet once)`)
+  .map(([name, p]) => `                         ${name.padEnd(18)} ${p.map} (needs internet once)`)
   .join('\n');
 
 const usage = `glimpse extract --videos DIR --dataset-kind KIND --out DIR [options]

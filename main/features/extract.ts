@@ -21,6 +21,7 @@ import { FeatureSplitWriter, journalPath, writeClasses, writeDatasetJson } from 
 import { loadDatasetManifest, type DatasetLoadOptions } from '../datasets/kinds.ts';
 import type { DatasetManifest, ManifestVideo } from '../datasets/manifest.ts';
 import type { Backbone } from './backbone.ts';
+import { locateFfmpeg } from '../media/locate.ts';
 import { decodeVideos } from './frame-source.ts';
 
 export const EXTRACT_REPORT = 'extract-report.json';
@@ -111,6 +112,8 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractRepo
   const { backbone } = opts;
   const outDir = path.resolve(opts.outDir);
   const manifest = await loadDatasetManifest(opts.kind, opts.videosDir, opts.dataset ?? {});
+  // No ffmpeg is the run's problem, not every video's: fail once, up front.
+  await locateFfmpeg();
   const settings: ExtractionSettings = {
     backbone: backbone.id,
     backboneModelSha256: backbone.source.modelJsonSha256,
