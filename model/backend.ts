@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients: the union package does, on import.
 import '@tensorflow/tfjs';
 import { installTransposeFreeMatMulGradient } from './matmul-gradient.ts';
-import { installWasmSliceKernels } from './wasm-kernels.ts';
+import { installWasmCopyFreeKernels } from './wasm-kernels.ts';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -35,7 +35,7 @@ async function loadBackend(name: BackendName): Promise<void> {
       await import('@tensorflow/tfjs-backend-wasm');
       if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
       await tf.ready();
-      installWasmSliceKernels();
+      installWasmCopyFreeKernels();
       return;
     case 'cpu':
       await import('@tensorflow/tfjs-backend-cpu');

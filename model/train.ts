@@ -11,10 +11,11 @@ import type { Checkpoint } from './checkpoint/types.ts';
 import { type Clip, enumerateClips, readClipBatch } from './data/clips.ts';
 import type { FeatureSplit } from './data/split.ts';
 import { evaluateSplit, selectionScore } from './evaluate.ts';
-import { dataLoss, weightDecay } from './loss.ts';
 import { AttentionModel } from './model.ts';
 import type { ModelOptions } from './options.ts';
 import { Optimizer, type OptimizerName } from './optimizers.ts';
+import { poolBackend, WorkerPool } from './parallel/pool.ts';
+import { type MicroBatch, trainStep } from './train-step.ts';
 
 export interface TrainSettings {
   maxlen: number;
@@ -25,6 +26,11 @@ export interface TrainSettings {
   batchSize: number;
   /** Clips per forward/backward pass inside a batch; gradients are summed over them. */
   microBatch: number;
+  /**
+   * Worker threads that run micro-batches in parallel (wasm/cpu backends; same numbers as one thread).
+   * Unset or 1: everything in this thread. See `defaultWorkerCount` in parallel/pool.ts.
+   */
+  workers?: number;
   epochs: number;
   optimizer: OptimizerName;
   lrate: number;
@@ -90,19 +96,14 @@ function shuffled<T>(items: readonly T[], seed: string): T[] {
   return out;
 }
 
-function labelTensor(
+function labelArray(
   split: FeatureSplit,
   clips: readonly Clip[],
   options: ModelOptions,
-): tf.Tensor1D | tf.Tensor2D {
-  if (options.multilabel) {
-    const flags = clips.map((c) => split.videos[c.video].label as number[]);
-    return tf.tensor2d(flags.flat(), [clips.length, options.nActions], 'float32');
-  }
-  return tf.tensor1d(
-    clips.map((c) => split.videos[c.video].label as number),
-    'int32',
-  );
+): Int32Array | Float32Array {
+  if (options.multilabel)
+    return Float32Array.from(clips.flatMap((c) => split.videos[c.video].label as number[]));
+  return Int32Array.from(clips.map((c) => split.videos[c.video].label as number));
 }
 
 interface RunState {
@@ -138,7 +139,13 @@ export async function train(
   );
   if (allClips.length === 0) throw new Error(`${data.train.dir}: no training clips`);
   const batches = Math.ceil(allClips.length / settings.batchSize);
-  const variables = [...model.variables.values()];
+  // Data-parallel micro-batches on worker threads, when asked for and the backend is one they can run.
+  const workers = Math.min(settings.workers ?? 1, Math.ceil(settings.batchSize / settings.microBatch));
+  const backend = poolBackend(tf.getBackend());
+  const pool =
+    workers > 1 && backend
+      ? await WorkerPool.start({ workers, backend, options: model.options, params: await model.parameters() })
+      : null;
 
   const checkpointOf = async (extra: Partial<Checkpoint>): Promise<Checkpoint> => ({
     options: model.options,
@@ -171,7 +178,7 @@ export async function train(
         const batchClips = order.slice(b * settings.batchSize, (b + 1) * settings.batchSize);
         const batchLoss = await trainBatch(
           model,
-          variables,
+          pool,
           optimizer,
           data.train,
           batchClips,
@@ -224,6 +231,7 @@ export async function train(
     }
   } finally {
     optimizer.dispose();
+    await pool?.close();
   }
   return { bestPath: out, bestEpoch: state.bestEpoch, bestScore: state.bestScore, epochsRun: state.epoch };
 }
@@ -231,59 +239,24 @@ export async function train(
 /** One update: the summed loss over micro-batches (plus weight decay once), one optimiser step. */
 async function trainBatch(
   model: AttentionModel,
-  variables: tf.Variable[],
+  pool: WorkerPool | null,
   optimizer: Optimizer,
   split: FeatureSplit,
   clips: readonly Clip[],
   settings: TrainSettings,
   dropoutKey: string,
 ): Promise<number> {
-  const sums = new Map<string, tf.Tensor>();
-  let total = 0;
-  for (let first = 0; first < clips.length; first += settings.microBatch) {
+  const read = (i: number): MicroBatch => {
+    const first = i * settings.microBatch;
     const micro = clips.slice(first, first + settings.microBatch);
     const block = readClipBatch(split, micro, settings.maxlen);
-    const dropoutSeed = seedrandom.alea(`${settings.seed}/dropout/${dropoutKey}/${first}`).int32();
-    const { value, grads } = tf.tidy(() => {
-      const x = tf.tensor4d(block.x, [block.T, block.B, block.L, block.D]);
-      const mask = tf.ones([block.T, block.B]) as tf.Tensor2D;
-      const labels = labelTensor(split, micro, model.options);
-      return tf.variableGrads(() => {
-        const outputs = model.run(x, true, mask, dropoutSeed);
-        let loss = dataLoss(
-          outputs.probs,
-          outputs.alphas,
-          { labels, mask },
-          model.options.multilabel,
-          settings.alphaC,
-        );
-        if (first === 0 && settings.decayC > 0)
-          loss = tf.add(loss, weightDecay(variables, settings.decayC)) as tf.Scalar;
-        return loss;
-      }, variables);
-    });
-    total += (await value.data())[0];
-    value.dispose();
-    for (const v of variables) {
-      const g = grads[v.name];
-      if (!g) continue;
-      const previous = sums.get(v.name);
-      if (previous) {
-        sums.set(v.name, tf.add(previous, g));
-        previous.dispose();
-        g.dispose();
-      } else {
-        sums.set(v.name, g);
-      }
-    }
-  }
-  if (!Number.isFinite(total)) throw new Error(`training diverged: the loss is ${total}`);
-  const byParam = new Map<string, tf.Tensor>();
-  for (const [name, v] of model.variables) {
-    const g = sums.get(v.name);
-    if (g) byParam.set(name, g);
-  }
-  optimizer.apply(model.variables, byParam);
-  for (const g of sums.values()) g.dispose();
-  return total;
+    return {
+      x: block.x,
+      shape: [block.T, block.B, block.L, block.D],
+      labels: labelArray(split, micro, model.options),
+      dropoutSeed: seedrandom.alea(`${settings.seed}/dropout/${dropoutKey}/${first}`).int32(),
+    };
+  };
+  const count = Math.ceil(clips.length / settings.microBatch);
+  return trainStep(model, optimizer, count, read, settings, pool);
 }

@@ -91,3 +91,15 @@ test('contiguous wasm slices do not copy the whole input out of the heap', async
     backend.readSync = readSync;
   }
 });
+
+test('wasm identity shares memory, and each holder can dispose independently', async () => {
+  await chooseBackend('wasm');
+  const x = source();
+  const copy = tf.clone(x);
+  assert.equal(copy.dataId, x.dataId);
+  x.dispose();
+  assert.deepEqual(Array.from(copy.dataSync()), expected([0, 0, 0, 0], [3, 4, 5, 6]));
+  const before = tf.memory().numBytes;
+  copy.dispose();
+  assert.equal(tf.memory().numBytes, before - 3 * 4 * 5 * 6 * 4);
+});

@@ -1,10 +1,16 @@
 /**
- * Slice, Unpack and SplitV for tfjs-backend-wasm that copy only the part they return.
+ * Kernels for tfjs-backend-wasm that skip needless copies; results are bit-identical to the stock kernels.
  *
+ * Slice, Unpack and SplitV copy only the part they return.
  * The stock wasm kernels start with `backend.readSync(x)`, which copies the *whole* input out of the wasm heap into
  * a fresh JS array: unstacking a (30, 16, 49, 1024) feature block copies its 94 MB thirty times, and on a machine
  * where first-touching memory is slow that cost ~60 s per training step at the UCF-11 shape. These versions read the
- * input through a view of the heap instead. Results are bit-identical (it is the same copy, from a different source).
+ * input through a view of the heap instead.
+ *
+ * Identity shares the input's memory (reference-counted, as the cpu backend and wasm's own Reshape do) instead of
+ * copying it. tfjs clones every input a gradient needs, so the stock kernel copied the features and every weight at
+ * every step of every forward pass; and since wasm's matMul caches packed weights by data id, the copies also made
+ * every backward step re-pack its weights.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -33,15 +39,18 @@ function contiguousSlice(backend: BackendWasm, { x, begin, size }: SliceRequest)
 
 let installed = false;
 
-/** Replaces the wasm Slice, Unpack and SplitV kernels (call once the wasm backend is registered). */
-export function installWasmSliceKernels(): void {
+/** Replaces the wasm Slice, Unpack, SplitV and Identity kernels (call once the wasm backend is registered). */
+export function installWasmCopyFreeKernels(): void {
   if (installed) return;
   const stockSlice = tf.getKernel(tf.Slice, 'wasm');
   const stockUnpack = tf.getKernel(tf.Unpack, 'wasm');
   const stockSplit = tf.getKernel(tf.SplitV, 'wasm');
-  if (!stockSlice || !stockUnpack || !stockSplit)
-    throw new Error('the wasm backend lacks a Slice/Unpack/SplitV kernel');
+  const stockIdentity = tf.getKernel(tf.Identity, 'wasm');
+  if (!stockSlice || !stockUnpack || !stockSplit || !stockIdentity) {
+    throw new Error('the wasm backend lacks a Slice/Unpack/SplitV/Identity kernel');
+  }
   installed = true;
+  const stockIdentityFunc = stockIdentity.kernelFunc;
   const stockSliceFunc = stockSlice.kernelFunc;
   const stockUnpackFunc = stockUnpack.kernelFunc;
   const stockSplitFunc = stockSplit.kernelFunc;
@@ -94,12 +103,21 @@ export function installWasmSliceKernels(): void {
     return outs;
   };
 
+  const identity: KernelFunc = (args) => {
+    const { x } = args.inputs as unknown as { x: tf.TensorInfo };
+    if (x.dtype === 'string') return stockIdentityFunc(args);
+    backend(args).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+
   tf.unregisterKernel(tf.Slice, 'wasm');
   tf.registerKernel({ ...stockSlice, kernelFunc: slice });
   tf.unregisterKernel(tf.Unpack, 'wasm');
   tf.registerKernel({ ...stockUnpack, kernelFunc: unpack });
   tf.unregisterKernel(tf.SplitV, 'wasm');
   tf.registerKernel({ ...stockSplit, kernelFunc: splitV });
+  tf.unregisterKernel(tf.Identity, 'wasm');
+  tf.registerKernel({ ...stockIdentity, kernelFunc: identity });
 }
 
 function toArray(v: number | number[]): number[] {

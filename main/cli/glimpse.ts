@@ -1,4 +1,5 @@
 /** `glimpse <command>`: dispatch, help, and the one-line error contract (no stack traces, exit ≠ 0). */
+import { benchCommand } from './bench.ts';
 import { type Command, describeError, UsageError } from './command.ts';
 import { evaluateCommand } from './evaluate.ts';
 import { exportCommand } from './export.ts';
@@ -14,6 +15,7 @@ const COMMANDS: Command[] = [
   exportCommand,
   synthCommand,
   extractCommand,
+  benchCommand,
 ];
 
 function overview(): string {

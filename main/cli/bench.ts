@@ -1,0 +1,199 @@
+/** `glimpse bench`: training and inference clips/s on this machine, beside the PyTorch peer run by the same command. */
+import { chooseBackend } from '../../model/backend.ts';
+import {
+  BENCH_SHAPE_NAMES,
+  BENCH_SHAPES,
+  type BenchFigure,
+  type BenchShape,
+  runBenchmark,
+} from '../../model/benchmark.ts';
+import { defaultWorkerCount } from '../../model/parallel/pool.ts';
+import { defaultPython, type PeerFigures, runTorchPeer } from '../bench/torch-peer.ts';
+import { choiceFlag, type Command, intFlag, parseFlags, UsageError } from './command.ts';
+
+const usage = `glimpse bench [options]
+
+Times a full training step (forward, loss, gradients, optimiser update) and an inference pass on synthetic
+features held in memory, at the UCF-11 shape by default, then runs the PyTorch peer (bench/torch_actrec.py,
+needs python3-torch) at the same shape and prints both with their ratio. Figures are medians after a warm-up.
+
+  --shape S          ucf11 (T=30, L=49, D=1024, dim 512, C=11) | small (a quick smoke run)   (default ucf11)
+  --batch N          clips per batch (default 16)
+  --iters N          timed iterations after one warm-up (default 3)
+  --backend B        tensorflow-gpu | tensorflow | wasm | cpu (default: the fastest that loads)
+  --workers N        worker threads, each running part of the batch (default: min(2, cores))
+  --no-peer          skip the PyTorch peer
+  --peer-threads L   comma-separated torch thread counts to run the peer with (default 1,2); the ratio is
+                     against the fastest
+  --python P         interpreter for the peer (default /usr/bin/python3)
+  --json             one JSON object per line instead of a table
+`;
+
+const FLAGS = {
+  shape: { type: 'string' },
+  batch: { type: 'string' },
+  iters: { type: 'string' },
+  backend: { type: 'string' },
+  workers: { type: 'string' },
+  'no-peer': { type: 'boolean' },
+  'peer-threads': { type: 'string' },
+  python: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+function threadList(value: string | undefined): number[] {
+  if (value === undefined) return [1, 2];
+  const list = value.split(',').map((s) => Number(s.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new UsageError(`--peer-threads must be a comma-separated list of integers ≥ 1, got '${value}'`);
+  }
+  return list;
+}
+
+interface PeerOutcome {
+  threads: number;
+  figures?: PeerFigures;
+  error?: string;
+}
+
+function peerClipsPerS(p: PeerFigures, name: BenchFigure['name']): number {
+  return name === 'train' ? p.trainClipsPerS : p.inferClipsPerS;
+}
+
+function peerMsPerBatch(p: PeerFigures, name: BenchFigure['name']): number {
+  return name === 'train' ? p.trainMsPerBatch : p.inferMsPerBatch;
+}
+
+function bestPeer(peers: PeerOutcome[], name: BenchFigure['name']): number | null {
+  const rates = peers.flatMap((p) => (p.figures ? [peerClipsPerS(p.figures, name)] : []));
+  return rates.length > 0 ? Math.max(...rates) : null;
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+interface Report {
+  backend: string;
+  workers: number;
+  shape: BenchShape;
+  batch: number;
+  iters: number;
+  figures: BenchFigure[];
+  peers: PeerOutcome[] | null;
+}
+
+function jsonLines(r: Report): string {
+  const shape = {
+    steps: r.shape.steps,
+    batch: r.batch,
+    locations: r.shape.locations,
+    ctx: r.shape.ctx,
+    dim: r.shape.dim,
+    dim_out: r.shape.dimOut,
+    classes: r.shape.classes,
+  };
+  return r.figures
+    .map((f) => {
+      const best = r.peers ? bestPeer(r.peers, f.name) : null;
+      return JSON.stringify({
+        name: f.name,
+        backend: r.backend,
+        workers: r.workers,
+        shape,
+        clips_per_s: round(f.clipsPerS, 3),
+        ms_per_batch: round(f.msPerBatch, 1),
+        iters: r.iters,
+        times_ms: f.timesMs.map((t) => round(t, 1)),
+        peer:
+          r.peers?.map((p) =>
+            p.figures
+              ? {
+                  peer: p.figures.peer,
+                  torch: p.figures.torch,
+                  threads: p.figures.threads,
+                  clips_per_s: peerClipsPerS(p.figures, f.name),
+                  ms_per_batch: peerMsPerBatch(p.figures, f.name),
+                }
+              : { peer: 'pytorch-cpu', threads: p.threads, error: p.error },
+          ) ?? null,
+        peer_best_clips_per_s: best,
+        ratio: best ? round(f.clipsPerS / best, 3) : null,
+      });
+    })
+    .join('\n');
+}
+
+function table(r: Report): string {
+  const s = r.shape;
+  const lines = [
+    `shape: T=${s.steps} B=${r.batch} L=${s.locations} D=${s.ctx} dim=${s.dim} dim_out=${s.dimOut} C=${s.classes}`,
+    `ours: backend ${r.backend}, ${r.workers} worker${r.workers === 1 ? '' : 's'}, median of ${r.iters} after a warm-up`,
+  ];
+  const peerCols = (r.peers ?? []).map((p) => `torch ${p.threads} thr`);
+  lines.push(
+    ['', 'ours clips/s', ...peerCols, ...(r.peers ? ['ours/best'] : [])]
+      .map((c, i) => (i === 0 ? c.padEnd(6) : c.padStart(14)))
+      .join(''),
+  );
+  for (const f of r.figures) {
+    const cells = [f.name.padEnd(6), f.clipsPerS.toFixed(2).padStart(14)];
+    for (const p of r.peers ?? [])
+      cells.push((p.figures ? peerClipsPerS(p.figures, f.name).toFixed(2) : 'n/a').padStart(14));
+    if (r.peers) {
+      const best = bestPeer(r.peers, f.name);
+      cells.push((best ? `${(f.clipsPerS / best).toFixed(2)}×` : 'n/a').padStart(14));
+    }
+    lines.push(cells.join(''));
+  }
+  for (const p of r.peers ?? [])
+    if (p.error) lines.push(`peer (${p.threads} threads) unavailable: ${p.error}`);
+  return lines.join('\n') + '\n';
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values: v } = parseFlags(argv, FLAGS);
+  if (v.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const shapeName = choiceFlag(v.shape, 'shape', BENCH_SHAPE_NAMES, 'ucf11');
+  const shape = BENCH_SHAPES[shapeName];
+  const batch = intFlag(v.batch, 'batch', 16);
+  const iters = intFlag(v.iters, 'iters', 3);
+  const workers = Math.min(batch, intFlag(v.workers, 'workers', defaultWorkerCount(batch)));
+  const peerThreads = v['no-peer'] ? [] : threadList(v['peer-threads']);
+  const python = v.python ?? defaultPython();
+
+  const backend = await chooseBackend(v.backend);
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  log(`bench: ${shapeName}, batch ${batch}, backend ${backend.name}, ${workers} worker(s)`);
+  const figures = await runBenchmark({ shape, batch, iters, workers, backend: backend.name }, (f) =>
+    log(`  ${f.name}: ${f.clipsPerS.toFixed(2)} clips/s (${f.msPerBatch.toFixed(0)} ms per batch)`),
+  );
+
+  let peers: PeerOutcome[] | null = null;
+  if (peerThreads.length > 0) {
+    peers = [];
+    for (const threads of peerThreads) {
+      log(`  pytorch peer, ${threads} thread(s)…`);
+      try {
+        const figures = await runTorchPeer({ python, shape, batch, iters, threads });
+        peers.push({ threads, figures });
+      } catch (err) {
+        peers.push({ threads, error: err instanceof Error ? err.message.split('\n')[0] : String(err) });
+      }
+    }
+  }
+  const report: Report = { backend: backend.name, workers, shape, batch, iters, figures, peers };
+  process.stdout.write(v.json ? `${jsonLines(report)}\n` : table(report));
+  return 0;
+}
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'training and inference clips/s here, beside the PyTorch peer',
+  usage,
+  run,
+};

@@ -1,0 +1,174 @@
+/**
+ * Throughput of the real training and inference code paths on synthetic ReLU features held in memory: a full
+ * training step as `train` runs it (forward, loss, gradients, summed micro-batches, optimiser update) and an
+ * inference forward pass with its read-back. Figures are medians over timed iterations after a warm-up.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import seedrandom from 'seedrandom';
+import { AttentionModel } from './model.ts';
+import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from './options.ts';
+import { Optimizer } from './optimizers.ts';
+import type { FeatureShape } from './parallel/protocol.ts';
+import { WorkerPool } from './parallel/pool.ts';
+import { type MicroBatch, trainStep } from './train-step.ts';
+
+export type BenchShapeName = 'ucf11' | 'small';
+export const BENCH_SHAPE_NAMES: readonly BenchShapeName[] = ['ucf11', 'small'];
+
+export interface BenchShape {
+  steps: number;
+  locations: number;
+  ctx: number;
+  dim: number;
+  dimOut: number;
+  classes: number;
+}
+
+export const BENCH_SHAPES: Record<BenchShapeName, BenchShape> = {
+  // UCF-11 as the reference trains it: GoogLeNet 7×7×1024 features, 30-frame clips.
+  ucf11: { steps: 30, locations: 49, ctx: 1024, dim: 512, dimOut: 512, classes: 11 },
+  // A quick check that the machinery runs (CI, smoke tests).
+  small: { steps: 8, locations: 16, ctx: 64, dim: 32, dimOut: 32, classes: 5 },
+};
+
+export interface BenchSettings {
+  shape: BenchShape;
+  batch: number;
+  /** Timed iterations (after one warm-up). */
+  iters: number;
+  /** 1: everything in this thread; more: a worker pool, the batch split into that many micro-batches. */
+  workers: number;
+  /** Backend name for pool workers (the chosen backend of this process). */
+  backend: string;
+}
+
+export interface BenchFigure {
+  name: 'train' | 'infer';
+  clipsPerS: number;
+  msPerBatch: number;
+  /** Every timed iteration, ms. */
+  timesMs: number[];
+}
+
+export function benchModelOptions(shape: BenchShape): ModelOptions {
+  return {
+    ...DEFAULT_MODEL_OPTIONS,
+    ctxDim: shape.ctx,
+    locations: shape.locations,
+    dim: shape.dim,
+    dimOut: shape.dimOut,
+    nActions: shape.classes,
+  };
+}
+
+/** ReLU of standard normal values, like CNN features after their last ReLU; seeded. */
+function reluFeatures(n: number, seed: string): Float32Array {
+  const rng = seedrandom.alea(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - rng()));
+    const a = 2 * Math.PI * rng();
+    out[i] = Math.max(0, r * Math.cos(a));
+    if (i + 1 < n) out[i + 1] = Math.max(0, r * Math.sin(a));
+  }
+  return out;
+}
+
+/** The batch as `parts` micro-batches of (nearly) equal size. */
+function syntheticBatch(shape: BenchShape, batch: number, parts: number): MicroBatch[] {
+  const out: MicroBatch[] = [];
+  const per = Math.ceil(batch / parts);
+  for (let first = 0; first < batch; first += per) {
+    const B = Math.min(per, batch - first);
+    const dims: FeatureShape = [shape.steps, B, shape.locations, shape.ctx];
+    out.push({
+      x: reluFeatures(
+        dims.reduce((a, b) => a * b, 1),
+        `bench/${first}`,
+      ),
+      shape: dims,
+      labels: Int32Array.from({ length: B }, (_, i) => (first + i) % shape.classes),
+      dropoutSeed: first + 1,
+    });
+  }
+  return out;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function timed(iters: number, run: () => Promise<void>): Promise<number[]> {
+  await run(); // warm-up: heap growth, kernel set-up, packed weights
+  const times: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    await run();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+function figure(name: BenchFigure['name'], batch: number, timesMs: number[]): BenchFigure {
+  const ms = median(timesMs);
+  return { name, clipsPerS: batch / (ms / 1000), msPerBatch: ms, timesMs };
+}
+
+/**
+ * Times training and inference at the given shape. The pool, when used, is started before and closed after the
+ * timing, and both figures use it.
+ */
+export async function runBenchmark(
+  settings: BenchSettings,
+  onFigure?: (f: BenchFigure) => void,
+): Promise<BenchFigure[]> {
+  const { shape, batch, iters } = settings;
+  const workers = Math.max(1, Math.min(settings.workers, batch));
+  const options = benchModelOptions(shape);
+  const model = AttentionModel.initialise(options, 1234);
+  const optimizer = new Optimizer('adam-reference', 1e-4);
+  const parts = syntheticBatch(shape, batch, workers);
+  const pool =
+    workers > 1
+      ? await WorkerPool.start({
+          workers,
+          backend: settings.backend,
+          options,
+          params: await model.parameters(),
+        })
+      : null;
+  const figures: BenchFigure[] = [];
+  try {
+    const loss = { decayC: 1e-5, alphaC: 0 };
+    const trainTimes = await timed(iters, async () => {
+      await trainStep(model, optimizer, parts.length, (i) => parts[i], loss, pool);
+    });
+    figures.push(figure('train', batch, trainTimes));
+    onFigure?.(figures[0]);
+
+    if (pool) await pool.setParameters(await model.parameters());
+    const inferTimes = await timed(iters, async () => {
+      if (pool) {
+        await Promise.all(parts.map((p) => pool.infer(p.x, p.shape)));
+        return;
+      }
+      for (const p of parts) {
+        const [probs, alphas] = tf.tidy(() => {
+          const out = model.run(tf.tensor4d(p.x, p.shape), false);
+          return [out.probs, out.alphas];
+        });
+        await Promise.all([probs.data(), alphas.data()]);
+        tf.dispose([probs, alphas]);
+      }
+    });
+    figures.push(figure('infer', batch, inferTimes));
+    onFigure?.(figures[1]);
+  } finally {
+    await pool?.close();
+    optimizer.dispose();
+    model.dispose();
+  }
+  return figures;
+}
