@@ -1,0 +1,128 @@
+/** `glimpse bench` end to end at the small shape: the JSON contract, the worker pool, and the PyTorch peer. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { runGlimpse } from '../support/cli.ts';
+
+interface BenchLine {
+  name: string;
+  backend: string;
+  workers: number;
+  shape: Record<string, number>;
+  clips_per_s: number;
+  ms_per_batch: number;
+  times_ms: number[];
+  peer: { threads: number; clips_per_s?: number; error?: string }[] | null;
+  ratio: number | null;
+}
+
+function parseLines(stdout: string): BenchLine[] {
+  return stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as BenchLine);
+}
+
+const torchAvailable =
+  spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+
+test('bench --json prints a train and an infer line with positive rates (pool of two, no peer)', () => {
+  const r = runGlimpse([
+    'bench',
+    '--shape',
+    'small',
+    '--batch',
+    '4',
+    '--iters',
+    '2',
+    '--workers',
+    '2',
+    '--no-peer',
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = parseLines(r.stdout);
+  assert.deepEqual(
+    lines.map((l) => l.name),
+    ['train', 'infer'],
+  );
+  for (const l of lines) {
+    assert.equal(l.backend, 'wasm');
+    assert.equal(l.workers, 2);
+    assert.deepEqual(l.shape, {
+      steps: 8,
+      batch: 4,
+      locations: 16,
+      ctx: 64,
+      dim: 32,
+      dim_out: 32,
+      classes: 5,
+    });
+    assert.equal(l.times_ms.length, 2);
+    assert.ok(l.clips_per_s > 0 && Number.isFinite(l.clips_per_s));
+    assert.ok(Math.abs(l.clips_per_s - 4000 / l.ms_per_batch) < 0.01 * l.clips_per_s);
+    assert.equal(l.peer, null);
+    assert.equal(l.ratio, null);
+  }
+});
+
+test('bench rejects bad flags with a usage error', () => {
+  const r = runGlimpse(['bench', '--shape', 'huge']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--shape must be one of ucf11, small/);
+  const t = runGlimpse(['bench', '--peer-threads', '1,x']);
+  assert.equal(t.code, 2);
+  assert.match(t.stderr, /--peer-threads/);
+});
+
+test(
+  'bench runs the PyTorch peer beside ours and reports the ratio',
+  { skip: torchAvailable ? false : 'no python3-torch' },
+  () => {
+    const r = runGlimpse([
+      'bench',
+      '--shape',
+      'small',
+      '--batch',
+      '2',
+      '--iters',
+      '1',
+      '--workers',
+      '1',
+      '--peer-threads',
+      '1',
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const l of parseLines(r.stdout)) {
+      assert.ok(l.peer && l.peer.length === 1, JSON.stringify(l.peer));
+      const [peer] = l.peer;
+      assert.equal(peer.threads, 1);
+      assert.ok((peer.clips_per_s ?? 0) > 0, JSON.stringify(peer));
+      assert.ok(
+        l.ratio !== null && Math.abs(l.ratio - l.clips_per_s / (peer.clips_per_s ?? 1)) < 0.01 * l.ratio,
+      );
+    }
+  },
+);
+
+test('a missing interpreter leaves our figures and names the peer problem', () => {
+  const r = runGlimpse([
+    'bench',
+    '--shape',
+    'small',
+    '--batch',
+    '2',
+    '--iters',
+    '1',
+    '--workers',
+    '1',
+    '--peer-threads',
+    '1',
+    '--python',
+    '/nonexistent/python3',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^train\s+\d/m);
+  assert.match(r.stdout, /peer \(1 threads\) unavailable: \/nonexistent\/python3: .*ENOENT/);
+});
