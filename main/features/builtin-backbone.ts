@@ -31,6 +31,11 @@ const TONE_THRESHOLD = 0.3;
 /** Gains that put a fully covered cell's responses near 1. */
 const ENERGY_GAIN = 1.5;
 const TONE_GAIN = 6;
+/**
+ * Scales the output so that an actor's cells read about 1 to 8 (like ImageNet ReLU features), not 0.1 to
+ * 0.9: with tiny inputs the LSTM's freshly initialised input weights barely see the signal and learn slowly.
+ */
+const OUTPUT_GAIN = 8;
 
 const nEnergies = PERIODS.length * ORIENTATIONS.length;
 /** Rectified Gabor channels (±cos, ±sin per period and orientation) plus bright and dark. */
@@ -108,13 +113,13 @@ function designWeights() {
 
   // opponent: pass-through, then orientation contrasts (zero for isotropic or random-block texture).
   const opponent = new Float32Array(nEnergy * nOpponent);
-  for (let i = 0; i < nEnergy; i++) opponent[i * nOpponent + i] = 1;
+  for (let i = 0; i < nEnergy; i++) opponent[i * nOpponent + i] = OUTPUT_GAIN;
   let o = nEnergy;
   PERIODS.forEach((_, p) => {
     const [v, d45, h, d135] = ORIENTATIONS.map((_, r) => p * ORIENTATIONS.length + r);
     const contrast = (plus: number[], minus: number[]) => {
-      for (const i of plus) opponent[i * nOpponent + o] += 1 / plus.length;
-      for (const i of minus) opponent[i * nOpponent + o] -= 1 / minus.length;
+      for (const i of plus) opponent[i * nOpponent + o] += OUTPUT_GAIN / plus.length;
+      for (const i of minus) opponent[i * nOpponent + o] -= OUTPUT_GAIN / minus.length;
       o++;
     };
     contrast([h], [v]);
