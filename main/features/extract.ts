@@ -155,10 +155,12 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractRepo
   const started = performance.now();
   const videosTotal = manifest.splits.reduce((n, s) => n + s.videos.length, 0);
   let videosDone = 0;
+  // Videos settled by earlier runs (extracted or failed): the ETA counts only this run's pace.
+  let videosBefore = 0;
   const progress = (split: string) => {
     const seconds = (performance.now() - started) / 1000;
     const framesPerS = seconds > 0 ? report.run.frames / seconds : 0;
-    const doneThisRun = videosDone - report.run.resumedVideos;
+    const doneThisRun = videosDone - videosBefore;
     const perVideo = doneThisRun > 0 ? seconds / doneThisRun : NaN;
     opts.onProgress?.({
       split,
@@ -190,6 +192,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractRepo
       report.run.resumedVideos += writer.videos.length;
       for (const video of split.videos.slice(start.index)) jobs.push({ split: s, video });
     }
+    videosBefore = videosDone;
     if (jobs.length > 0) progress(manifest.splits[jobs[0].split].name);
     const files = jobs.map((j) => path.join(manifest.root, j.video.file));
     let open = -1;
