@@ -48,6 +48,11 @@ export interface BenchFigure {
   msPerBatch: number;
   /** Every timed iteration, ms. */
   timesMs: number[];
+  /**
+   * CPU time of the whole process (worker threads included) per batch, median, ms: against msPerBatch it shows how
+   * many cores the step kept busy — and, where other work shares the machine, what an idle machine would give.
+   */
+  cpuMsPerBatch: number;
 }
 
 export function benchModelOptions(shape: BenchShape): ModelOptions {
@@ -100,20 +105,34 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-async function timed(iters: number, run: () => Promise<void>): Promise<number[]> {
-  await run(); // warm-up: heap growth, kernel set-up, packed weights
-  const times: number[] = [];
-  for (let i = 0; i < iters; i++) {
-    const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
-  }
-  return times;
+interface Timings {
+  wallMs: number[];
+  cpuMs: number[];
 }
 
-function figure(name: BenchFigure['name'], batch: number, timesMs: number[]): BenchFigure {
-  const ms = median(timesMs);
-  return { name, clipsPerS: batch / (ms / 1000), msPerBatch: ms, timesMs };
+async function timed(iters: number, run: () => Promise<void>): Promise<Timings> {
+  await run(); // warm-up: heap growth, kernel set-up, packed weights
+  const out: Timings = { wallMs: [], cpuMs: [] };
+  for (let i = 0; i < iters; i++) {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await run();
+    out.wallMs.push(performance.now() - t0);
+    const cpu = process.cpuUsage(cpu0);
+    out.cpuMs.push((cpu.user + cpu.system) / 1000);
+  }
+  return out;
+}
+
+function figure(name: BenchFigure['name'], batch: number, t: Timings): BenchFigure {
+  const ms = median(t.wallMs);
+  return {
+    name,
+    clipsPerS: batch / (ms / 1000),
+    msPerBatch: ms,
+    timesMs: t.wallMs,
+    cpuMsPerBatch: median(t.cpuMs),
+  };
 }
 
 /**

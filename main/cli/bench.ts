@@ -104,6 +104,7 @@ function jsonLines(r: Report): string {
         shape,
         clips_per_s: round(f.clipsPerS, 3),
         ms_per_batch: round(f.msPerBatch, 1),
+        cpu_ms_per_batch: round(f.cpuMsPerBatch, 1),
         iters: r.iters,
         times_ms: f.timesMs.map((t) => round(t, 1)),
         peer:
@@ -170,7 +171,10 @@ async function run(argv: string[]): Promise<number> {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`bench: ${shapeName}, batch ${batch}, backend ${backend.name}, ${workers} worker(s)`);
   const figures = await runBenchmark({ shape, batch, iters, workers, backend: backend.name }, (f) =>
-    log(`  ${f.name}: ${f.clipsPerS.toFixed(2)} clips/s (${f.msPerBatch.toFixed(0)} ms per batch)`),
+    log(
+      `  ${f.name}: ${f.clipsPerS.toFixed(2)} clips/s (${f.msPerBatch.toFixed(0)} ms per batch, ` +
+        `${f.cpuMsPerBatch.toFixed(0)} ms CPU)`,
+    ),
   );
 
   let peers: PeerOutcome[] | null = null;
