@@ -13,7 +13,7 @@ import { extractFeatures } from './extract.ts';
 import { decodeVideos } from './frame-source.ts';
 
 export interface ExtractionBenchOptions {
-  /** A synthetic set to read; by default a small one (4 classes × 4 videos × 60 frames) is made in a temp folder. */
+  /** A synthetic set to read; by default a small one (4 classes × 2 videos × 150 frames, 5 s each) is made in a temp folder. */
   videosDir?: string;
   /** Default 'builtin'. */
   backbone?: string;
@@ -45,7 +45,7 @@ export async function benchExtraction(opts: ExtractionBenchOptions = {}): Promis
   try {
     const videosDir = opts.videosDir ?? path.join(work, 'videos');
     if (!opts.videosDir)
-      await generateSynthDataset(videosDir, { seed: 'bench', classes: 4, videos: 4, frames: 60 });
+      await generateSynthDataset(videosDir, { seed: 'bench', classes: 4, videos: 2, frames: 150 });
     const set = await readSynthDescription(videosDir);
     const files = set.videos.map((v) => path.join(videosDir, v.file));
 

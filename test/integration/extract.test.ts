@@ -90,6 +90,8 @@ before(() => {
   assert.equal(made.code, 0, made.stderr);
   const done = runGlimpse(extractArgs(baseline));
   assert.equal(done.code, 0, done.stderr);
+  // Progress reports frames/s and an ETA (off a terminal: every few seconds, and at the end).
+  assert.match(done.stderr, /8\/8 videos [\d.]+ frames\/s ETA 0s/);
 });
 
 test('extract writes the reference layout: channel-major rows of the backbone on the decoded frames', async () => {
