@@ -7,6 +7,7 @@ import { AttentionModel } from '../../model/model.ts';
 import { readCheckpoint } from '../../model/checkpoint/index.ts';
 import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../../model/options.ts';
 import { OPTIMIZER_NAMES } from '../../model/optimizers.ts';
+import { defaultWorkerCount } from '../../model/parallel/pool.ts';
 import {
   resumePath,
   train,
@@ -38,6 +39,8 @@ validation score in M.h5, the last finished epoch in M.resume.h5 and a JSON-line
   --epochs N               default 15
   --batch-size N           clips per update, default 128
   --micro-batch N          clips per forward/backward pass (gradients are summed), default: fits the heap
+  --workers N              worker threads running micro-batches in parallel on wasm/cpu (same numbers as 1),
+                           default: 2 where there are 2 cores
   --seed N                 initialisation, shuffling and dropout; default 1234
   --optimizer O            adam-reference (default; fixed 2e-4, as released) | adam | sgd
   --lrate X                learning rate for adam and sgd, default 1e-4
@@ -67,6 +70,7 @@ const FLAGS = {
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
   'micro-batch': { type: 'string' },
+  workers: { type: 'string' },
   seed: { type: 'string' },
   optimizer: { type: 'string' },
   lrate: { type: 'string' },
@@ -168,8 +172,10 @@ async function run(argv: string[]): Promise<number> {
     alphaC: numberFlag(v['alpha-c'], 'alpha-c', 0),
     seed,
   };
+  settings.workers = intFlag(v.workers, 'workers', defaultWorkerCount(settings.batchSize));
+  // Enough micro-batches per update that every worker has one.
   settings.microBatch = Math.min(
-    settings.batchSize,
+    Math.ceil(settings.batchSize / settings.workers),
     intFlag(v['micro-batch'], 'micro-batch', defaultMicroBatch(maxlen, options)),
   );
 
