@@ -167,7 +167,7 @@ export async function runBenchmark(
     figures.push(figure('train', batch, trainTimes));
     onFigure?.(figures[0]);
 
-    if (pool) await pool.setParameters(await model.parameters());
+    if (pool) await pool.setParameters(model.variables);
     const inferTimes = await timed(iters, async () => {
       if (pool) {
         await Promise.all(parts.map((p) => pool.infer(p.x, p.shape)));

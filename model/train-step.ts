@@ -9,6 +9,7 @@ import { releaseCachedTransposes } from './matmul-gradient.ts';
 import type { AttentionModel } from './model.ts';
 import type { ModelOptions } from './options.ts';
 import type { Optimizer } from './optimizers.ts';
+import { tensorFromReusedBuffer } from './parallel/host-copy.ts';
 import type { WorkerPool } from './parallel/pool.ts';
 
 /** The features and targets of one forward/backward pass. */
@@ -134,12 +135,12 @@ async function pooledGradients(
   loss: LossSettings,
   pool: WorkerPool,
 ): Promise<SummedGradients> {
-  await pool.setParameters(await model.parameters());
+  await pool.setParameters(model.variables);
   const { total, sum } = await pool.summedGradients(count, read, loss);
   const grads = new Map<string, tf.Tensor>();
   for (const [name, v] of model.variables) {
     const g = sum.get(name);
-    if (g) grads.set(name, tf.tensor(g.data, v.shape, 'float32'));
+    if (g) grads.set(name, tensorFromReusedBuffer(g.data, v.shape));
   }
   return { total, grads };
 }

@@ -8,6 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ModelOptions } from '../options.ts';
 import type { HostArray, NamedArrays } from '../tensors.ts';
 import type { LossSettings, MicroBatch, MicroBatchReader } from '../train-step.ts';
@@ -20,6 +21,7 @@ import {
   type WorkerReply,
   type WorkerRequest,
 } from './protocol.ts';
+import { copyTensorInto } from './host-copy.ts';
 
 export interface PoolSettings {
   workers: number;
@@ -157,8 +159,8 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  /** Makes `params` the parameters of every later request. */
-  async setParameters(params: NamedArrays): Promise<void> {
+  /** Makes `params` (host arrays, or a model's variables) the parameters of every later request. */
+  async setParameters(params: NamedArrays | ReadonlyMap<string, tf.Tensor>): Promise<void> {
     // Requests in flight read the shared buffer: wait until every worker is idle.
     const all = await Promise.all(this.workers.map(() => this.acquire()));
     try {
@@ -232,12 +234,13 @@ export class WorkerPool {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  private writeParameters(params: NamedArrays): void {
+  private writeParameters(params: NamedArrays | ReadonlyMap<string, tf.Tensor>): void {
     for (const s of this.slots) {
       const p = params.get(s.name);
-      if (!p || p.data.length !== s.size)
-        throw new Error(`worker pool: parameter ${s.name} is missing or misshapen`);
-      this.params.set(p.data, s.offset);
+      const size = p instanceof tf.Tensor ? p.size : p?.data.length;
+      if (!p || size !== s.size) throw new Error(`worker pool: parameter ${s.name} is missing or misshapen`);
+      if (p instanceof tf.Tensor) copyTensorInto(this.params, s.offset, p);
+      else this.params.set(p.data, s.offset);
     }
   }
 

@@ -4,11 +4,10 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { chooseBackend } from '../backend.ts';
 import { AttentionModel } from '../model.ts';
-import type { NamedArrays } from '../tensors.ts';
 import { microBatchGradients } from '../train-step.ts';
+import { copyTensorInto, tensorFromReusedBuffer } from './host-copy.ts';
 import {
   type GradientReply,
   type GradientRequest,
@@ -34,26 +33,26 @@ function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(message, transfer);
 }
 
-function parametersFrom(shared: Float32Array, slots: ParameterSlot[]): NamedArrays {
-  const out: NamedArrays = new Map();
-  for (const s of slots) out.set(s.name, { shape: s.shape, data: shared.slice(s.offset, s.offset + s.size) });
-  return out;
-}
-
-/** Copies a tensor's values into `out`; on wasm straight from the heap, without dataSync's intermediate copy. */
-function copyInto(out: Float32Array, offset: number, t: tf.Tensor): void {
-  if (tf.getBackend() === 'wasm') {
-    out.set((tf.backend() as BackendWasm).typedArrayFromHeap(t) as Float32Array, offset);
-  } else {
-    out.set(t.dataSync() as Float32Array, offset);
-  }
+/** Loads the parameters from the pool's shared buffer into the model's variables. */
+function assignFrom(shared: Float32Array, slots: ParameterSlot[], model: AttentionModel): void {
+  tf.tidy(() => {
+    for (const s of slots) {
+      const v = model.variables.get(s.name);
+      if (!v) throw new Error(`pool worker: the model has no parameter ${s.name}`);
+      v.assign(tensorFromReusedBuffer(shared.subarray(s.offset, s.offset + s.size), s.shape));
+    }
+  });
 }
 
 async function init(request: InitRequest): Promise<void> {
   const choice = await chooseBackend(request.backend);
   const { slots } = parameterLayout(request.options);
   const params = new Float32Array(request.params);
-  const model = AttentionModel.fromParameters(request.options, parametersFrom(params, slots));
+  // Copies (slice), not views: the shared buffer is rewritten later.
+  const initial = new Map(
+    slots.map((s) => [s.name, { shape: s.shape, data: params.slice(s.offset, s.offset + s.size) }]),
+  );
+  const model = AttentionModel.fromParameters(request.options, initial);
   state = { model, slots, params, version: 0 };
   reply({ type: 'ready', backend: choice.name });
 }
@@ -61,7 +60,7 @@ async function init(request: InitRequest): Promise<void> {
 function ready(version: number): WorkerState {
   if (!state) throw new Error('pool worker used before init');
   if (state.version !== version) {
-    state.model.assign(parametersFrom(state.params, state.slots));
+    assignFrom(state.params, state.slots, state.model);
     state.version = version;
   }
   return state;
@@ -89,7 +88,7 @@ async function gradients(request: GradientRequest): Promise<void> {
         out.fill(0, s.offset, s.offset + s.size);
         continue;
       }
-      copyInto(out, s.offset, g);
+      copyTensorInto(out, s.offset, g);
       present.push(s.name);
     }
     const loss = value.dataSync()[0];
