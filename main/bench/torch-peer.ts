@@ -1,5 +1,5 @@
 /**
- * The PyTorch peer of `glimpse bench`: `bench/torch_actrec.py` (the same network in PyTorch on the CPU) run with
+ * The PyTorch peer of `glimpse bench`: `shared/bench/torch_actrec.py` (the same network in PyTorch on the CPU) run with
  * Debian's python3-torch at the same shape, for a side-by-side figure measured by the same command.
  */
 import { spawn } from 'node:child_process';
@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchShape } from '../../model/benchmark.ts';
 
-export const PEER_SCRIPT = fileURLToPath(new URL('../../bench/torch_actrec.py', import.meta.url));
+// The peer is the team's shared benchmark script, kept beside the repository (shared/bench), not copied into it.
+export const PEER_SCRIPT = fileURLToPath(new URL('../../../shared/bench/torch_actrec.py', import.meta.url));
 
 /** Debian's interpreter (where python3-torch installs), else whatever python3 is on PATH. */
 export function defaultPython(): string {

@@ -9,12 +9,13 @@ import {
 } from '../../model/benchmark.ts';
 import { defaultWorkerCount } from '../../model/parallel/pool.ts';
 import { defaultPython, type PeerFigures, runTorchPeer } from '../bench/torch-peer.ts';
+import { benchExtraction, type ExtractionBenchResult } from '../features/bench.ts';
 import { choiceFlag, type Command, intFlag, parseFlags, UsageError } from './command.ts';
 
 const usage = `glimpse bench [options]
 
 Times a full training step (forward, loss, gradients, optimiser update) and an inference pass on synthetic
-features held in memory, at the UCF-11 shape by default, then runs the PyTorch peer (bench/torch_actrec.py,
+features held in memory, at the UCF-11 shape by default, then runs the PyTorch peer (../shared/bench/torch_actrec.py,
 needs python3-torch) at the same shape and prints both with their ratio. Figures are medians after a warm-up.
 
   --shape S          ucf11 (T=30, L=49, D=1024, dim 512, C=11) | small (a quick smoke run)   (default ucf11)
@@ -26,6 +27,8 @@ needs python3-torch) at the same shape and prints both with their ratio. Figures
   --peer-threads L   comma-separated torch thread counts to run the peer with (default 1,2); the ratio is
                      against the fastest
   --python P         interpreter for the peer (default /usr/bin/python3)
+  --no-extract       skip the extraction figures (frames/s end to end and decoding alone, built-in backbone
+                     on a generated synthetic set)
   --json             one JSON object per line instead of a table
 `;
 
@@ -36,6 +39,7 @@ const FLAGS = {
   backend: { type: 'string' },
   workers: { type: 'string' },
   'no-peer': { type: 'boolean' },
+  'no-extract': { type: 'boolean' },
   'peer-threads': { type: 'string' },
   python: { type: 'string' },
   json: { type: 'boolean' },
@@ -82,6 +86,29 @@ interface Report {
   iters: number;
   figures: BenchFigure[];
   peers: PeerOutcome[] | null;
+  extraction: ExtractionBenchResult | null;
+}
+
+function extractionJson(r: Report, e: ExtractionBenchResult): string {
+  return JSON.stringify({
+    name: 'extract',
+    backend: r.backend,
+    backbone: e.backbone,
+    shape: { input: e.input.size, K: e.input.K, D: e.input.D },
+    frames: e.frames,
+    frames_per_s: round(e.framesPerS, 1),
+    decode_frames_per_s: round(e.decodeFramesPerS, 1),
+    cnn_frames_per_s: round(e.cnnFramesPerS, 1),
+    decode_to_end_ratio: round(e.ratio, 3),
+  });
+}
+
+function extractionLine(e: ExtractionBenchResult): string {
+  return (
+    `extract (${e.backbone}, ${e.input.size}×${e.input.size} → ${e.input.K}×${e.input.K}×${e.input.D}): ` +
+    `${e.framesPerS.toFixed(1)} frames/s end to end, decoding alone ${e.decodeFramesPerS.toFixed(1)}, ` +
+    `CNN alone ${e.cnnFramesPerS.toFixed(1)}; decode/end-to-end ${e.ratio.toFixed(2)}\n`
+  );
 }
 
 function jsonLines(r: Report): string {
@@ -190,8 +217,19 @@ async function run(argv: string[]): Promise<number> {
       }
     }
   }
-  const report: Report = { backend: backend.name, workers, shape, batch, iters, figures, peers };
-  process.stdout.write(v.json ? `${jsonLines(report)}\n` : table(report));
+  let extraction: ExtractionBenchResult | null = null;
+  if (!v['no-extract']) {
+    log('  extraction (built-in backbone, synthetic videos)…');
+    extraction = await benchExtraction();
+  }
+  const report: Report = { backend: backend.name, workers, shape, batch, iters, figures, peers, extraction };
+  if (v.json) {
+    process.stdout.write(
+      `${jsonLines(report)}\n${extraction ? `${extractionJson(report, extraction)}\n` : ''}`,
+    );
+  } else {
+    process.stdout.write(table(report) + (extraction ? extractionLine(extraction) : ''));
+  }
   return 0;
 }
 

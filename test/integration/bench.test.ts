@@ -38,6 +38,7 @@ test('bench --json prints a train and an infer line with positive rates (pool of
     '--workers',
     '2',
     '--no-peer',
+    '--no-extract',
     '--json',
   ]);
   assert.equal(r.code, 0, r.stderr);
@@ -66,6 +67,24 @@ test('bench --json prints a train and an infer line with positive rates (pool of
   }
 });
 
+test('bench --json adds the extraction line: end to end and decoding alone, with their ratio', () => {
+  const r = runGlimpse(['bench', '--shape', 'small', '--batch', '2', '--iters', '1', '--no-peer', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    lines.map((l) => l.name),
+    ['train', 'infer', 'extract'],
+  );
+  const e = lines[2] as { frames_per_s: number; decode_frames_per_s: number; decode_to_end_ratio: number };
+  assert.ok(e.frames_per_s > 0 && e.decode_frames_per_s > 0);
+  assert.ok(
+    Math.abs(e.decode_to_end_ratio - e.decode_frames_per_s / e.frames_per_s) < 0.01 * e.decode_to_end_ratio,
+  );
+});
+
 test('bench rejects bad flags with a usage error', () => {
   const r = runGlimpse(['bench', '--shape', 'huge']);
   assert.equal(r.code, 2);
@@ -91,6 +110,7 @@ test(
       '1',
       '--peer-threads',
       '1',
+      '--no-extract',
       '--json',
     ]);
     assert.equal(r.code, 0, r.stderr);
