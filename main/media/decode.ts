@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { assertReadableInput } from './input-file.ts';
 import { locateFfmpeg, type FfmpegLocation } from './locate.ts';
-import { describeInputFailure, fileArg, lastToolLine, StderrTail } from './tool-process.ts';
+import { describeInputFailure, firstVideoStreamInput, lastToolLine, StderrTail } from './tool-process.ts';
 
 export interface DecodeOptions {
   /** Output frame rate (frames are dropped or repeated by ffmpeg's fps filter); 'source' keeps every frame. */
@@ -37,14 +37,7 @@ export function decodeArgs(file: string, options: Pick<DecodeOptions, 'fps' | 'w
   const filters = [`scale=${width}:${height}:flags=bilinear+accurate_rnd+full_chroma_int`];
   if (fps !== 'source') filters.unshift(`fps=${fps}`);
   return [
-    '-hide_banner',
-    '-nostdin',
-    '-v',
-    'error',
-    '-i',
-    fileArg(file),
-    '-map',
-    '0:v:0',
+    ...firstVideoStreamInput(file),
     '-an',
     '-sn',
     '-dn',

@@ -3,7 +3,7 @@
 // decodeFrames reports that.
 import { assertReadableInput } from './input-file.ts';
 import { locateFfmpeg, type FfmpegLocation } from './locate.ts';
-import { describeInputFailure, fileArg, runTool } from './tool-process.ts';
+import { describeInputFailure, fileArg, firstVideoStreamInput, runTool } from './tool-process.ts';
 
 export interface VideoInfo {
   file: string;
@@ -325,14 +325,7 @@ async function countFramesWithFfmpeg(file: string, ffmpeg: string, signal?: Abor
   const result = await runTool(
     ffmpeg,
     [
-      '-hide_banner',
-      '-nostdin',
-      '-v',
-      'error',
-      '-i',
-      fileArg(file),
-      '-map',
-      '0:v:0',
+      ...firstVideoStreamInput(file),
       '-vsync',
       'passthrough',
       '-f',

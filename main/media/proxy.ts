@@ -18,7 +18,7 @@ import { encoderArgs, pickEncoder } from './codecs.ts';
 import { assertReadableInput } from './input-file.ts';
 import { locateFfmpeg, type FfmpegLocation } from './locate.ts';
 import type { VideoInfo } from './probe.ts';
-import { describeInputFailure, fileArg, StderrTail } from './tool-process.ts';
+import { describeInputFailure, fileArg, firstVideoStreamInput, StderrTail } from './tool-process.ts';
 
 /** Bump when the proxy settings change, so old cache entries are not reused. */
 const PROXY_VERSION = 'p1';
@@ -114,14 +114,7 @@ async function transcode(
   const temp = tempPathFor(target);
   const webm = encoder === 'libvpx';
   const args = [
-    '-hide_banner',
-    '-nostdin',
-    '-v',
-    'error',
-    '-i',
-    fileArg(file),
-    '-map',
-    '0:v:0',
+    ...firstVideoStreamInput(file),
     '-an',
     '-sn',
     '-dn',

@@ -15,6 +15,11 @@ export function fileArg(file: string): string {
   return `file:${path.resolve(file)}`;
 }
 
+/** ffmpeg's quiet preamble reading `file` and keeping only its first video stream. */
+export function firstVideoStreamInput(file: string): string[] {
+  return ['-hide_banner', '-nostdin', '-v', 'error', '-i', fileArg(file), '-map', '0:v:0'];
+}
+
 /** Runs a tool to completion and collects its output (for short runs: probing, listing encoders). */
 export function runTool(
   binary: string,
