@@ -194,3 +194,31 @@ test('every command has --help', () => {
     assert.match(r.stdout, new RegExp(`glimpse ${command}`));
   }
 });
+
+test('--backend and GLIMPSE_BACKEND force the backend, which is printed; an unknown one is refused', () => {
+  const dir = fixtureCopy();
+  const out = join(dir, 'results.json');
+  const args = [
+    'predict',
+    '--model',
+    join(dir, 'model.npz'),
+    '--dataset',
+    dir,
+    '--split',
+    'test',
+    '--stride',
+    '30',
+    '--out',
+    out,
+  ];
+  const forced = runGlimpse([...args, '--backend', 'cpu']);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stderr, /^backend: cpu$/m);
+  const fromEnv = runGlimpse(args, { GLIMPSE_BACKEND: 'cpu' });
+  assert.match(fromEnv.stderr, /^backend: cpu$/m);
+  rmSync(out);
+  expectOneLineError([...args, '--backend', 'quantum'], [/quantum/, /wasm/], out);
+  const envBad = runGlimpse(args, { GLIMPSE_BACKEND: 'quantum' });
+  assert.notEqual(envBad.code, 0);
+  assert.match(envBad.stderr, /GLIMPSE_BACKEND.*quantum/);
+});
