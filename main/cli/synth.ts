@@ -6,7 +6,9 @@ const usage = `glimpse synth --out DIR [--seed S] [--classes C] [--videos N] [--
 
 Writes a synthetic action set: C classes, N videos each, folder per class (lossless FFV1 in Matroska), each
 video with its actor's box in every frame (<video>.boxes.json), and ${SYNTH_DESCRIPTION_FILE}. The class is
-readable only from one moving actor's pattern while distractors of the same colours and size move too.
+readable only from the actor: every frame shows C moving sprites of the same size and colours, one per
+class pattern, and the actor is the one with a bright border (the others' are dark), so the frame as a
+whole looks alike in every class.
 Same options and seed → identical files. Extract it with: glimpse extract --dataset-kind synth --videos DIR
 
   --out DIR        folder to create (empty, or an earlier synthetic set, which is replaced)

@@ -1,10 +1,11 @@
 /**
- * Pixels of the synthetic action set. Each video shows one actor and a few distractors: square
- * sprites of the same size and the same two colours, all wandering over a mildly textured background.
- * Only the actor carries a class pattern (stripes of one orientation, checker, rings, ...); distractors
- * carry random block patterns that belong to no class, and the palette is drawn per video, so colour
- * and the frame average say little about the class while the actor's cell says everything.
- * Everything here is pure: the same spec gives the same frames.
+ * Pixels of the synthetic action set. Each frame of a C-class set shows C square sprites of the same size
+ * and the same two colours wandering over a mildly textured background, one per class pattern (stripes
+ * of one orientation, checker, rings, ...). Every sprite has a solid 2-px border: bright on the actor, dark
+ * on the others. So every frame holds each class pattern exactly once and one bright border whatever the
+ * class: the frame average says next to nothing about the class, and only the association "bright-bordered
+ * sprite ↔ its pattern" gives it. Optional extra distractors carry random block patterns of no class.
+ * The palette is drawn per video. Everything here is pure: the same spec gives the same frames.
  */
 import seedrandom from 'seedrandom';
 
@@ -77,16 +78,33 @@ export function classPatternMask(label: number, size: number, phase: number): Ui
 export interface SynthVideoSpec {
   /** Seed string of this one video; the same string gives the same pixels. */
   seed: string;
+  /** Class patterns shown (0..classes-1, one sprite each); the actor's is `label`. */
+  classes: number;
   label: number;
   frames: number;
   width: number;
   height: number;
-  /** Side of the square sprites in pixels. */
+  /** Side of the square sprites in pixels (border included). */
   actorSize: number;
+  /** Extra sprites with random block patterns (no class), besides the C patterned ones. */
   distractors: number;
 }
 
+/** Width of the solid border every sprite has: bright marks the actor, dark the others. */
+export const SYNTH_MARKER_WIDTH = 2;
+
 export type Box = [x: number, y: number, w: number, h: number];
+
+export interface RenderedSprite {
+  /** Class pattern shown, or null for a random-block distractor. */
+  pattern: number | null;
+  /** True for the actor (bright border). */
+  marked: boolean;
+  /** Its 0/1 mask, border included (row-major, actorSize²). */
+  mask: Uint8Array;
+  /** Its box in every frame. */
+  boxes: Box[];
+}
 
 export interface RenderedVideo {
   /** rgb24 frames, width×height×3 each. */
@@ -95,7 +113,11 @@ export interface RenderedVideo {
   boxes: Box[];
   /** Pattern phase of the actor (the class pattern is read at this phase). */
   phase: number;
+  /** Whether the actor's pattern has its colours swapped. */
+  inverted: boolean;
   palette: { bright: [number, number, number]; dark: [number, number, number] };
+  /** Every sprite, in drawing order (the actor last, on top). */
+  sprites: RenderedSprite[];
 }
 
 type Rgb = [number, number, number];
@@ -139,33 +161,59 @@ function drawBackground(rng: () => number, width: number, height: number): Uint8
   return out;
 }
 
-/** A random walk with momentum that bounces off the borders: top-left corners, one per frame. */
-function wander(rng: () => number, spec: SynthVideoSpec): [number, number][] {
+/** Gap kept between sprites, in pixels, so that no sprite hides or touches another. */
+const SPRITE_GAP = 2;
+
+/**
+ * Random walks with momentum that bounce off the borders and off each other: top-left corners, one per
+ * sprite per frame. Sprites never overlap (when the frame has room for them), so every pattern is always
+ * seen whole, the actor's included, and none is partly hidden more often than another.
+ */
+function wanderTogether(rng: () => number, spec: SynthVideoSpec, count: number): [number, number][][] {
   const maxX = spec.width - spec.actorSize;
   const maxY = spec.height - spec.actorSize;
-  let x = rng() * maxX;
-  let y = rng() * maxY;
-  let angle = rng() * 2 * Math.PI;
-  let speed = 1.5 + rng() * 1.5;
-  const path: [number, number][] = [];
-  for (let t = 0; t < spec.frames; t++) {
-    path.push([Math.round(x), Math.round(y)]);
-    angle += (rng() - 0.5) * 0.8;
-    speed = Math.max(1, Math.min(3.5, speed + (rng() - 0.5) * 0.4));
-    x += Math.cos(angle) * speed;
-    y += Math.sin(angle) * speed;
-    if (x < 0 || x > maxX) {
-      x = x < 0 ? -x : 2 * maxX - x;
-      angle = Math.PI - angle;
+  const reach = spec.actorSize + SPRITE_GAP;
+  const clash = (x: number, y: number, self: number, at: { x: number; y: number }[]) =>
+    at.some((o, j) => j !== self && Math.abs(o.x - x) < reach && Math.abs(o.y - y) < reach);
+  const walkers: { x: number; y: number; angle: number; speed: number }[] = [];
+  for (let i = 0; i < count; i++) {
+    let x = rng() * maxX;
+    let y = rng() * maxY;
+    for (let attempt = 0; attempt < 200 && clash(x, y, -1, walkers); attempt++) {
+      x = rng() * maxX;
+      y = rng() * maxY;
     }
-    if (y < 0 || y > maxY) {
-      y = y < 0 ? -y : 2 * maxY - y;
-      angle = -angle;
-    }
-    x = Math.max(0, Math.min(maxX, x));
-    y = Math.max(0, Math.min(maxY, y));
+    walkers.push({ x, y, angle: rng() * 2 * Math.PI, speed: 1.5 + rng() * 1.5 });
   }
-  return path;
+  const paths: [number, number][][] = walkers.map(() => []);
+  for (let t = 0; t < spec.frames; t++) {
+    for (const [i, w] of walkers.entries()) paths[i].push([Math.round(w.x), Math.round(w.y)]);
+    for (const [i, w] of walkers.entries()) {
+      w.angle += (rng() - 0.5) * 0.8;
+      w.speed = Math.max(1, Math.min(3.5, w.speed + (rng() - 0.5) * 0.4));
+      let x = w.x + Math.cos(w.angle) * w.speed;
+      let y = w.y + Math.sin(w.angle) * w.speed;
+      if (x < 0 || x > maxX) {
+        x = x < 0 ? -x : 2 * maxX - x;
+        w.angle = Math.PI - w.angle;
+      }
+      if (y < 0 || y > maxY) {
+        y = y < 0 ? -y : 2 * maxY - y;
+        w.angle = -w.angle;
+      }
+      x = Math.max(0, Math.min(maxX, x));
+      y = Math.max(0, Math.min(maxY, y));
+      // About to touch another sprite: turn around and wait a frame (unless already touching, in a
+      // frame too small for all of them, when it moves on regardless).
+      if (clash(x, y, i, walkers) && !clash(w.x, w.y, i, walkers)) {
+        w.angle += Math.PI;
+        continue;
+      }
+      w.x = x;
+      w.y = y;
+    }
+  }
+  return paths;
 }
 
 /** Random blocks (4 px) of the two colours: same size, colours and fill as the actor, but no class. */
@@ -179,6 +227,18 @@ function distractorMask(rng: () => number, size: number): Uint8Array {
       mask[v * size + u] = bit(blocks[Math.floor(v / block) * n + Math.floor(u / block)]);
   }
   return mask;
+}
+
+/** The sprite's mask with its border set: bright (1) for the actor, dark (0) for the others. */
+export function withMarker(mask: Uint8Array, size: number, marked: boolean): Uint8Array {
+  const out = mask.slice();
+  const m = SYNTH_MARKER_WIDTH;
+  for (let v = 0; v < size; v++) {
+    for (let u = 0; u < size; u++) {
+      if (u < m || v < m || u >= size - m || v >= size - m) out[v * size + u] = marked ? 1 : 0;
+    }
+  }
+  return out;
 }
 
 function paint(
@@ -203,10 +263,12 @@ function paint(
 
 /** What is wrong with a spec, as short phrases; empty when it can be rendered. */
 export function synthSpecProblems(spec: Omit<SynthVideoSpec, 'seed'>): string[] {
-  const { label, frames, width, height, actorSize, distractors } = spec;
+  const { classes, label, frames, width, height, actorSize, distractors } = spec;
   const problems: string[] = [];
-  if (!Number.isInteger(label) || label < 0 || label >= SYNTH_MAX_CLASSES)
-    problems.push(`label ${label} not in 0..${SYNTH_MAX_CLASSES - 1}`);
+  if (!Number.isInteger(classes) || classes < 1 || classes > SYNTH_MAX_CLASSES)
+    problems.push(`classes ${classes} not in 1..${SYNTH_MAX_CLASSES}`);
+  if (!Number.isInteger(label) || label < 0 || label >= Math.min(classes, SYNTH_MAX_CLASSES))
+    problems.push(`label ${label} not in 0..${Math.min(classes, SYNTH_MAX_CLASSES) - 1}`);
   if (!Number.isInteger(frames) || frames < 1) problems.push(`frames ${frames} must be a positive integer`);
   if (!Number.isInteger(actorSize) || actorSize < 8)
     problems.push(`actor size ${actorSize} must be an integer ≥ 8`);
@@ -230,27 +292,45 @@ export function checkSynthVideoSpec(spec: SynthVideoSpec): void {
   if (problems.length) throw new Error(`synthetic video ${spec.seed}: ${problems.join('; ')}`);
 }
 
-/** Renders one video: frames and the actor's boxes. Distractors are drawn first, the actor on top. */
+/** Renders one video: frames, the actor's boxes, and every sprite's mask and path. */
 export function renderSynthVideo(spec: SynthVideoSpec): RenderedVideo {
   checkSynthVideoSpec(spec);
   const rng = seedrandom(spec.seed);
   const palette = drawPalette(rng);
   const background = drawBackground(rng, spec.width, spec.height);
-  const phase = Math.floor(rng() * SYNTH_PATTERN_PHASES);
-  const actorMask = classPatternMask(spec.label, spec.actorSize, phase);
-  const actorPath = wander(rng, spec);
-  const others = Array.from({ length: spec.distractors }, () => ({
-    mask: distractorMask(rng, spec.actorSize),
-    path: wander(rng, spec),
-  }));
+  const size = spec.actorSize;
+  const count = spec.classes + spec.distractors;
+  const paths = wanderTogether(rng, spec, count);
+  // Sprite 0 is the actor; then the other classes' patterns, then the random-block distractors.
+  const order = [
+    spec.label,
+    ...Array.from({ length: spec.classes }, (_, k) => k).filter((k) => k !== spec.label),
+  ];
+  let phase = 0;
+  let actorInverted = false;
+  const sprites: RenderedSprite[] = paths.map((path, i) => {
+    const pattern = i < spec.classes ? order[i] : null;
+    const spritePhase = Math.floor(rng() * SYNTH_PATTERN_PHASES);
+    if (i === 0) phase = spritePhase;
+    // Either polarity, at random: the texture energy a pattern gives is the same in both, while the
+    // pixels next to the border are not, so the border's colour cannot tell the pattern apart on average.
+    const inverted = rng() < 0.5;
+    const inner = pattern === null ? distractorMask(rng, size) : classPatternMask(pattern, size, spritePhase);
+    if (inverted) for (let j = 0; j < inner.length; j++) inner[j] = inner[j] ? 0 : 1;
+    if (i === 0) actorInverted = inverted;
+    const marked = i === 0;
+    const boxes = path.map(([x, y]): Box => [x, y, size, size]);
+    return { pattern, marked, mask: withMarker(inner, size, marked), boxes };
+  });
+  // The actor is drawn last, on top, in case a frame too small for all sprites makes them overlap.
+  sprites.push(sprites.shift() as RenderedSprite);
+  const actor = sprites[sprites.length - 1];
 
   const frames: Uint8Array[] = [];
   for (let t = 0; t < spec.frames; t++) {
     const frame = background.slice();
-    for (const other of others) paint(frame, spec.width, other.mask, spec.actorSize, other.path[t], palette);
-    paint(frame, spec.width, actorMask, spec.actorSize, actorPath[t], palette);
+    for (const s of sprites) paint(frame, spec.width, s.mask, size, [s.boxes[t][0], s.boxes[t][1]], palette);
     frames.push(frame);
   }
-  const boxes = actorPath.map(([x, y]): Box => [x, y, spec.actorSize, spec.actorSize]);
-  return { frames, boxes, phase, palette };
+  return { frames, boxes: actor.boxes, phase, inverted: actorInverted, palette, sprites };
 }

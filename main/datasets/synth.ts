@@ -32,9 +32,9 @@ export interface SynthOptions {
   width?: number;
   height?: number;
   fps?: number;
-  /** Sprite side in pixels: about one to two cells of a 7×7 feature map at 112 px. Default 20. */
+  /** Sprite side in pixels, 2-px border included: about one to two cells of a 7×7 map at 112 px. Default 20. */
   actorSize?: number;
-  /** Moving sprites besides the actor. Default 3. */
+  /** Extra moving sprites with random block patterns, besides the C class sprites. Default 0. */
   distractors?: number;
   /** Videos encoded at once. Default 2. */
   concurrency?: number;
@@ -93,7 +93,7 @@ function resolveOptions(opts: SynthOptions) {
     height: opts.height ?? 112,
     fps: opts.fps ?? 30,
     actorSize: opts.actorSize ?? 20,
-    distractors: opts.distractors ?? 3,
+    distractors: opts.distractors ?? 0,
     concurrency: opts.concurrency ?? 2,
   };
   const problems: string[] = [];
@@ -162,6 +162,7 @@ export async function generateSynthDataset(
       const stem = `${name}/${name}_${String(i).padStart(3, '0')}`;
       specs.push({
         seed: `glimpse-synth:${o.seed}:${label}:${i}`,
+        classes: o.classes,
         label,
         frames: o.frames,
         width: o.width,

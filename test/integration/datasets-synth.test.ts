@@ -11,6 +11,7 @@ import { getSplit } from '../../main/datasets/manifest.ts';
 import {
   classPatternMask,
   renderSynthVideo,
+  SYNTH_MARKER_WIDTH,
   SYNTH_PATTERN_PHASES,
   SYNTH_PATTERNS,
 } from '../../main/datasets/synth-render.ts';
@@ -115,7 +116,8 @@ test('boxes lie in the frame and the decoded pixels inside them carry the class 
         x >= 0 && y >= 0 && x + w <= boxes.width && y + h <= boxes.height,
         `${entry.file} frame ${t}`,
       );
-      // Lossless: the box holds exactly two colours; bright pixels form the class pattern at some phase.
+      // Lossless: the box holds exactly two colours; its 2-px border is bright (the actor's marker) and
+      // the bright pixels inside form the class pattern at some phase.
       const colours = new Set<string>();
       const luma: number[] = [];
       for (let v = 0; v < h; v++) {
@@ -129,11 +131,18 @@ test('boxes lie in the frame and the decoded pixels inside them carry the class 
       assert.equal(colours.size, 2, `${entry.file} frame ${t}: box holds ${colours.size} colours`);
       const mid = (Math.min(...luma) + Math.max(...luma)) / 2;
       const mask = luma.map((l) => (l > mid ? 1 : 0));
+      const border = (i: number) =>
+        Math.min(i % w, Math.floor(i / w), w - 1 - (i % w), h - 1 - Math.floor(i / w)) < SYNTH_MARKER_WIDTH;
+      assert.ok(
+        mask.every((m, i) => !border(i) || m === 1),
+        `${entry.file} frame ${t}: border not bright`,
+      );
       const best = { label: -1, match: 0 };
       for (let label = 0; label < SYNTH_PATTERNS.length; label++) {
         for (let phase = 0; phase < SYNTH_PATTERN_PHASES; phase++) {
           const pattern = classPatternMask(label, w, phase);
-          const match = mask.filter((m, i) => m === pattern[i]).length / mask.length;
+          const inner = mask.map((m, i) => (border(i) ? -1 : m === pattern[i] ? 1 : 0)).filter((m) => m >= 0);
+          const match = inner.filter((m) => m === 1).length / inner.length;
           if (match > best.match) Object.assign(best, { label, match });
         }
       }
@@ -143,6 +152,7 @@ test('boxes lie in the frame and the decoded pixels inside them carry the class 
     if (entry.file.endsWith('_000.mkv')) {
       const spec = {
         seed: `glimpse-synth:7:${entry.label}:0`,
+        classes: 3,
         label: entry.label,
         frames: 8,
         width: 64,

@@ -2,7 +2,12 @@
  * The project's end-to-end check, through the real CLI: `glimpse synth` on a fresh seed → `glimpse extract`
  * with the built-in backbone → `glimpse train` → `glimpse evaluate --boxes` on the test split must reach
  * ≥ 90% video accuracy with attention concentrated on the actor (ratio ≥ 2 against uniform).
- * The seed is new on every run (GLIMPSE_TEST_SEED pins one, to reproduce a failure).
+ * The seed is new on every run (GLIMPSE_TEST_SEED pins one, to reproduce a failure); GLIMPSE_TEST_CLASSES
+ * changes the class count (default 4).
+ *
+ * Training reads the class through --ctx2out (the attended context feeds the output layer directly, a
+ * reference option): without it, 1 of 3 seeds tried stalled near 50%, attention only loosely on the actor.
+ * Dropout is off: the set is noise-free, and with it training sat at 50% longer (measured at stride 4).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,12 +28,13 @@ function step(args: string[]): string {
 
 test('synth → extract → train → evaluate --boxes: accurate, and attending to the actor', (t) => {
   const seed = process.env.GLIMPSE_TEST_SEED ?? String(Math.floor(Math.random() * 1e9));
+  const classes = process.env.GLIMPSE_TEST_CLASSES ?? '4';
   const videos = path.join(tmp, 'videos');
   const features = path.join(tmp, 'features');
   const model = path.join(tmp, 'model.h5');
   const report = path.join(tmp, 'report.json');
   const times = [
-    step(['synth', '--out', videos, '--seed', seed, '--classes', '4', '--videos', '15']),
+    step(['synth', '--out', videos, '--seed', seed, '--classes', classes, '--videos', '20']),
     step(['extract', '--videos', videos, '--dataset-kind', 'synth', '--out', features, '--batch', '32']),
     step([
       'train',
@@ -45,7 +51,7 @@ test('synth → extract → train → evaluate --boxes: accurate, and attending 
       '--last-n',
       '16',
       '--training-stride',
-      '4',
+      '2',
       '--valid-stride',
       '8',
       '--optimizer',
@@ -55,7 +61,9 @@ test('synth → extract → train → evaluate --boxes: accurate, and attending 
       '--batch-size',
       '16',
       '--epochs',
-      '10',
+      '40',
+      '--no-dropout',
+      '--ctx2out',
       '--seed',
       '3',
     ]),
@@ -76,7 +84,7 @@ test('synth → extract → train → evaluate --boxes: accurate, and attending 
   const result = JSON.parse(readFileSync(report, 'utf8'));
   const { accuracy, attentionOnActor } = result.metrics;
   t.diagnostic(
-    `seed ${seed}: test accuracy ${(accuracy * 100).toFixed(1)}% over ${result.videos.length} videos, ` +
+    `seed ${seed}, ${classes} classes: test accuracy ${(accuracy * 100).toFixed(1)}% over ${result.videos.length} videos, ` +
       `attention on actor ${(attentionOnActor.massInside * 100).toFixed(1)}% of the mass on ` +
       `${(attentionOnActor.areaInside * 100).toFixed(1)}% of the frame (ratio ${attentionOnActor.ratio.toFixed(2)}); ` +
       times.join(', '),
