@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { openSplit } from '../../model/data/split.ts';
 import { writeFeatureDataset } from '../../model/data/writer.ts';
 import { runGlimpse, runPython } from '../support/cli.ts';
-import { makeSignalDataset } from '../support/signal-dataset.ts';
+import { makeSignalDataset, smallTrainArgs } from '../support/signal-dataset.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'glimpse-interop-train-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -59,33 +59,7 @@ test('h5py-written (gzip, chunked) and our uncompressed features train and predi
   const reports: string[] = [];
   for (const dir of [theirs, ours]) {
     const model = join(dir, 'model.h5');
-    const trained = runGlimpse([
-      'train',
-      '--dataset',
-      dir,
-      '--out',
-      model,
-      '--maxlen',
-      '8',
-      '--training-stride',
-      '4',
-      '--valid-stride',
-      '8',
-      '--dim',
-      '16',
-      '--dim-out',
-      '16',
-      '--optimizer',
-      'adam',
-      '--lrate',
-      '0.005',
-      '--batch-size',
-      '16',
-      '--epochs',
-      '2',
-      '--seed',
-      '5',
-    ]);
+    const trained = runGlimpse(smallTrainArgs(dir, model, 2, 5));
     assert.equal(trained.code, 0, trained.stderr);
     const out = join(dir, 'test.json');
     const predicted = runGlimpse([

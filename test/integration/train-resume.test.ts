@@ -10,39 +10,13 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT, runGlimpse, runPython } from '../support/cli.ts';
-import { makeSignalDataset } from '../support/signal-dataset.ts';
+import { makeSignalDataset, smallTrainArgs } from '../support/signal-dataset.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'glimpse-resume-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function trainArgs(out: string): string[] {
-  return [
-    'train',
-    '--dataset',
-    tmp,
-    '--out',
-    out,
-    '--maxlen',
-    '8',
-    '--training-stride',
-    '4',
-    '--valid-stride',
-    '8',
-    '--dim',
-    '16',
-    '--dim-out',
-    '16',
-    '--optimizer',
-    'adam',
-    '--lrate',
-    '0.005',
-    '--batch-size',
-    '16',
-    '--epochs',
-    '3',
-    '--seed',
-    '11',
-  ];
+  return smallTrainArgs(tmp, out, 3, 11);
 }
 
 function logEntries(path: string): { kind: string; epoch?: number }[] {

@@ -44,3 +44,21 @@ json.dump(signal, open(f'{out}/signal.json', 'w'))
 export function makeSignalDataset(dir: string): void {
   runPython(MAKE_DATASET, [dir]);
 }
+
+/** `glimpse train` on a signal dataset with a small, quick model: the flags the resume and interop tests share. */
+export function smallTrainArgs(dataset: string, out: string, epochs: number, seed: number): string[] {
+  const flags =
+    '--maxlen 8 --training-stride 4 --valid-stride 8 --dim 16 --dim-out 16 --optimizer adam --lrate 0.005 --batch-size 16';
+  return [
+    'train',
+    '--dataset',
+    dataset,
+    '--out',
+    out,
+    ...flags.split(' '),
+    '--epochs',
+    String(epochs),
+    '--seed',
+    String(seed),
+  ];
+}
