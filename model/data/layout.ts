@@ -4,8 +4,32 @@
  * l is the grid cell in row-major order, l = gridRow·K + gridCol.
  */
 
-/** Channels per tile of the transposes: 64 cache lines, well inside L1. */
+/** Rows per tile of the transposes: 64 cache lines of strided reads, well inside L1. */
 const TILE = 64;
+
+/**
+ * Transposes each of `frames` rows×cols matrices: dst[c·rows + r] = src[r·cols + c]. Tiled over rows so that the
+ * strided reads of one tile stay in cache while the writes run contiguously.
+ */
+function transposeFrames(
+  src: Float32Array,
+  dst: Float32Array,
+  rows: number,
+  cols: number,
+  frames: number,
+): void {
+  const size = rows * cols;
+  for (let f = 0; f < frames; f++) {
+    const base = f * size;
+    for (let r0 = 0; r0 < rows; r0 += TILE) {
+      const r1 = Math.min(rows, r0 + TILE);
+      for (let c = 0; c < cols; c++) {
+        const to = base + c * rows;
+        for (let r = r0; r < r1; r++) dst[to + r] = src[base + r * cols + c];
+      }
+    }
+  }
+}
 
 /** Converts `frames` channel-major rows of width L·D into location-major (frames, L, D). */
 export function channelMajorToLocationMajor(
@@ -16,18 +40,8 @@ export function channelMajorToLocationMajor(
   dst: Float32Array = new Float32Array(frames * L * D),
 ): Float32Array {
   checkSizes(src, dst, L, D, frames);
-  const width = L * D;
-  // Tiled over channels so that the strided reads of one tile stay in cache across locations.
-  for (let f = 0; f < frames; f++) {
-    const base = f * width;
-    for (let c0 = 0; c0 < D; c0 += TILE) {
-      const c1 = Math.min(D, c0 + TILE);
-      for (let l = 0; l < L; l++) {
-        const to = base + l * D;
-        for (let c = c0; c < c1; c++) dst[to + c] = src[base + L * c + l];
-      }
-    }
-  }
+  // On disk a frame is a D×L matrix (channel rows); in memory it is its L×D transpose.
+  transposeFrames(src, dst, D, L, frames);
   return dst;
 }
 
@@ -40,17 +54,7 @@ export function locationMajorToChannelMajor(
   dst: Float32Array = new Float32Array(frames * L * D),
 ): Float32Array {
   checkSizes(src, dst, L, D, frames);
-  const width = L * D;
-  for (let f = 0; f < frames; f++) {
-    const base = f * width;
-    for (let c0 = 0; c0 < D; c0 += TILE) {
-      const c1 = Math.min(D, c0 + TILE);
-      for (let l = 0; l < L; l++) {
-        const from = base + l * D;
-        for (let c = c0; c < c1; c++) dst[base + L * c + l] = src[from + c];
-      }
-    }
-  }
+  transposeFrames(src, dst, L, D, frames);
   return dst;
 }
 
