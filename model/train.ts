@@ -5,8 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
-import { existsSync } from 'node:fs';
-import { readCheckpoint, writeCheckpoint } from './checkpoint/index.ts';
+import { writeCheckpoint } from './checkpoint/index.ts';
 import type { Checkpoint } from './checkpoint/types.ts';
 import { type Clip, enumerateClips, readClipBatch } from './data/clips.ts';
 import type { FeatureSplit } from './data/split.ts';
@@ -117,15 +116,16 @@ export async function train(
   data: TrainData,
   settings: TrainSettings,
   out: string,
-  resume: boolean,
+  /** The last finished epoch of an interrupted run (its `.resume.h5`), to continue from; null to start afresh. */
+  resumeFrom: Checkpoint | null,
   hooks: TrainHooks = {},
   provenance: Record<string, unknown> = {},
 ): Promise<TrainOutcome> {
   const optimizer = new Optimizer(settings.optimizer, settings.lrate);
   const state: RunState = { epoch: 0, bestScore: -Infinity, bestEpoch: -1 };
   const statePath = resumePath(out);
-  if (resume && existsSync(statePath)) {
-    const saved = await readCheckpoint(statePath);
+  if (resumeFrom) {
+    const saved = resumeFrom;
     model.assign(saved.params);
     if (saved.optimizer) optimizer.restore(saved.optimizer as Parameters<Optimizer['restore']>[0]);
     const run = saved.provenance.run as RunState | undefined;

@@ -180,10 +180,9 @@ async function run(argv: string[]): Promise<number> {
   );
 
   const statePath = resumePath(out);
-  if (v.resume && existsSync(statePath)) {
-    // A resumed run keeps the structure it started with.
-    options = (await readCheckpoint(statePath)).options;
-  }
+  const resumeFrom = v.resume && existsSync(statePath) ? await readCheckpoint(statePath) : null;
+  // A resumed run keeps the structure it started with.
+  if (resumeFrom) options = resumeFrom.options;
   const validExists = existsSync(`${datasetDir}/${validName}_features.h5`);
   let data: TrainData;
   if (validExists) {
@@ -239,7 +238,7 @@ async function run(argv: string[]): Promise<number> {
       data,
       settings,
       out,
-      Boolean(v.resume),
+      resumeFrom,
       {
         signal: controller.signal,
         onProgress: (p: TrainProgress) => {
