@@ -19,7 +19,7 @@ import {
 } from '../../model/data/writer.ts';
 
 const PYTHON = '/usr/bin/python3';
-const FIXTURES = '/work/shared/fixtures/reference';
+const FIXTURES = path.join(FIXTURE_ROOT, 'reference');
 
 function python(script: string, ...args: string[]): string {
   return execFileSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8' });
@@ -191,6 +191,7 @@ print(np.array_equal(a[:], b[:]), a.shape)
     const appended = python(
       `
 import sys, h5py, numpy as np
+import { FIXTURES as FIXTURE_ROOT } from '../support/cli.ts';
 d = h5py.File(sys.argv[1], 'r')['features']
 print(d.shape, np.array_equal(d[15:17], d[0:2]))
 `,

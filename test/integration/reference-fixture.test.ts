@@ -1,5 +1,5 @@
 /**
- * The fixtures in shared/fixtures/reference were made by an independent implementation of the reference code:
+ * The fixtures in test/fixtures/reference were made by an independent implementation of the reference code:
  * `glimpse predict` must reproduce every per-step probability and attention weight to 1e-4.
  */
 import assert from 'node:assert/strict';
