@@ -13,6 +13,7 @@ import { encodeNpz } from '../../model/checkpoint/npz.ts';
 import type { Checkpoint } from '../../model/checkpoint/types.ts';
 import { parameterSpecs } from '../../model/params.ts';
 import type { NamedArrays } from '../../model/tensors.ts';
+import { FIXTURES as FIXTURE_ROOT } from '../support/cli.ts';
 
 const FIXTURES = join(FIXTURE_ROOT, 'reference');
 const PYTHON = '/usr/bin/python3';
@@ -383,7 +384,6 @@ test('a truncated npz and a non-float parameter', async () => {
   python(
     `
 import sys, numpy as np
-import { FIXTURES as FIXTURE_ROOT } from '../support/cli.ts';
 z = dict(np.load(sys.argv[1]))
 z['ff_logit_b'] = z['ff_logit_b'].astype(np.int64)
 np.savez(sys.argv[1], **z)

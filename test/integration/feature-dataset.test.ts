@@ -17,6 +17,7 @@ import {
   writeDatasetJson,
   writeFeatureDataset,
 } from '../../model/data/writer.ts';
+import { FIXTURES as FIXTURE_ROOT } from '../support/cli.ts';
 
 const PYTHON = '/usr/bin/python3';
 const FIXTURES = path.join(FIXTURE_ROOT, 'reference');
@@ -191,7 +192,6 @@ print(np.array_equal(a[:], b[:]), a.shape)
     const appended = python(
       `
 import sys, h5py, numpy as np
-import { FIXTURES as FIXTURE_ROOT } from '../support/cli.ts';
 d = h5py.File(sys.argv[1], 'r')['features']
 print(d.shape, np.array_equal(d[15:17], d[0:2]))
 `,
