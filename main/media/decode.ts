@@ -29,13 +29,18 @@ export interface DecodedFrame {
   rgb: Uint8Array;
 }
 
+/** The frame-rate filter extraction decodes with: playback proxies use the same one, so picture n is row n. */
+export function fpsFilter(fps: number): string {
+  return `fps=${fps}`;
+}
+
 /** The ffmpeg arguments for decoding `file` to raw RGB on stdout (exported for the benchmark and tests). */
 export function decodeArgs(file: string, options: Pick<DecodeOptions, 'fps' | 'width' | 'height'>): string[] {
   const { width, height } = options;
   const fps = options.fps ?? 30;
   // Bilinear on the full frame, with accurate rounding and full-resolution chroma for faithful colours.
   const filters = [`scale=${width}:${height}:flags=bilinear+accurate_rnd+full_chroma_int`];
-  if (fps !== 'source') filters.unshift(`fps=${fps}`);
+  if (fps !== 'source') filters.unshift(fpsFilter(fps));
   return [
     ...firstVideoStreamInput(file),
     '-an',

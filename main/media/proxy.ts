@@ -2,8 +2,10 @@
 // are transcoded once into an all-intra file, so that every frame is a keyframe and seeking lands on the
 // exact frame. Proxies are cached by the sha256 of the source bytes; a cached proxy is reused as is.
 // H.264 (libx264) in MP4 is preferred: here it encodes all-intra 640×480 at ~150 frames/s where libvpx VP8
-// manages ~13; VP8 in WebM is the fallback. The proxy keeps every source frame and timestamp (no audio,
-// upright when the source carries a rotation). A damaged source gives a proxy of what decodes.
+// manages ~13; VP8 in WebM is the fallback. By default the proxy keeps every source frame and timestamp (no
+// audio, upright when the source carries a rotation). With `fps` it is resampled by extraction's own `fps`
+// filter to a constant rate with timestamps n / fps, so picture n of the proxy is feature row n.
+// A damaged source gives a proxy of what decodes.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -15,6 +17,7 @@ import {
   tempPathFor,
 } from '../../model/atomic-file.ts';
 import { encoderArgs, pickEncoder } from './codecs.ts';
+import { fpsFilter } from './decode.ts';
 import { assertReadableInput } from './input-file.ts';
 import { locateFfmpeg, type FfmpegLocation } from './locate.ts';
 import type { VideoInfo } from './probe.ts';
@@ -64,6 +67,8 @@ export async function contentHash(file: string): Promise<string> {
 const inFlight = new Map<string, Promise<string>>();
 
 export interface ProxyOptions {
+  /** Resample to this constant rate as extraction does (timestamps n / fps); default: keep the source timing. */
+  fps?: number;
   signal?: AbortSignal;
   tools?: FfmpegLocation;
 }
@@ -85,8 +90,12 @@ export async function makePlaybackProxy(
       );
     })();
   const webm = encoder === 'libvpx';
+  const { fps } = options;
+  if (fps !== undefined && !(Number.isFinite(fps) && fps > 0 && fps <= 1000))
+    throw new Error(`${file}: proxy fps must be a positive number, got ${fps}`);
   const hash = await contentHash(file);
-  const target = path.join(cacheDir, `${hash}-${PROXY_VERSION}${webm ? '.webm' : '.mp4'}`);
+  const rate = fps === undefined ? '' : `-${fps}fps`;
+  const target = path.join(cacheDir, `${hash}-${PROXY_VERSION}${rate}${webm ? '.webm' : '.mp4'}`);
   try {
     await access(target);
     return target;
@@ -95,7 +104,7 @@ export async function makePlaybackProxy(
   }
   let job = inFlight.get(target);
   if (!job) {
-    job = transcode(file, target, encoder, tools.ffmpeg, options.signal).finally(() =>
+    job = transcode(file, target, encoder, tools.ffmpeg, fps, options.signal).finally(() =>
       inFlight.delete(target),
     );
     inFlight.set(target, job);
@@ -108,18 +117,23 @@ async function transcode(
   target: string,
   encoder: string,
   ffmpeg: string,
+  fps: number | undefined,
   signal?: AbortSignal,
 ): Promise<string> {
   await mkdir(path.dirname(target), { recursive: true });
   const temp = tempPathFor(target);
   const webm = encoder === 'libvpx';
+  // H.264 4:2:0 needs even sizes; losing one edge pixel row/column is invisible in playback.
+  const filters = webm ? [] : ['scale=trunc(iw/2)*2:trunc(ih/2)*2'];
+  // The fps filter first, exactly as decodeArgs, then timestamps renumbered n / fps from 0.
+  if (fps !== undefined) filters.unshift(fpsFilter(fps), `setpts=N/(${fps}*TB)`);
   const args = [
     ...firstVideoStreamInput(file),
     '-an',
     '-sn',
     '-dn',
-    // H.264 4:2:0 needs even sizes; losing one edge pixel row/column is invisible in playback.
-    ...(webm ? [] : ['-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2']),
+    ...(filters.length > 0 ? ['-vf', filters.join(',')] : []),
+    ...(fps !== undefined ? ['-r', String(fps)] : []),
     '-vsync',
     'passthrough',
     ...encoderArgs(encoder, { keyframeInterval: 1, deterministic: false, fast: true }),
