@@ -10,7 +10,7 @@ import { runTool } from '../../main/media/tool-process.ts';
 
 async function extractionFrameCount(file: string, fps: number): Promise<number> {
   let n = 0;
-  for await (const _frame of decodeFrames(file, { fps, width: 32, height: 32 })) n++;
+  for await (const frame of decodeFrames(file, { fps, width: 32, height: 32 })) n = frame.index + 1;
   return n;
 }
 
