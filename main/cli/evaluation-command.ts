@@ -1,13 +1,9 @@
-/** What `predict` and `evaluate` share: load a model, run it over a split, write the results JSON. */
-import { readCheckpoint } from '../../model/checkpoint/index.ts';
+/** What `predict` and `evaluate` share: flags → runEvaluation → the results JSON and a headline. */
 import { chooseBackend } from '../../model/backend.ts';
-import { openSplit } from '../../model/data/split.ts';
-import { evaluateSplit, type EvaluationResult } from '../../model/evaluate.ts';
-import { AttentionModel } from '../../model/model.ts';
 import { writeFileAtomic } from '../../model/atomic-file.ts';
+import { runEvaluation, type EvaluationReport, type EvaluationSpec } from '../workflows/evaluation.ts';
 import { intFlag, parseFlags, requireFlag } from './command.ts';
-import { attentionOnActor, type AttentionOnActor } from '../features/attention-boxes.ts';
-import { formatDuration, ProgressLine } from './progress.ts';
+import { progressDetail, ProgressLine } from './progress.ts';
 
 export const EVALUATION_FLAGS = {
   model: { type: 'string' },
@@ -39,11 +35,6 @@ export const EVALUATION_USAGE = `  --model M          checkpoint: our .h5, or a 
                      metrics.attentionOnActor, the attention mass on the actor's grid cells against their
                      share of the frame (ratio 1.0 = no better than uniform)`;
 
-function trainingNumber(training: Record<string, unknown>, key: string): number | undefined {
-  const v = training[key];
-  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
-}
-
 export async function runEvaluationCommand(
   argv: string[],
   keepStepsByDefault: boolean,
@@ -54,87 +45,47 @@ export async function runEvaluationCommand(
     process.stdout.write(usage);
     return 0;
   }
-  const modelPath = requireFlag(values.model, 'model');
-  const datasetDir = requireFlag(values.dataset, 'dataset');
-  const splitName = requireFlag(values.split, 'split');
+  const model = requireFlag(values.model, 'model');
+  const dataset = requireFlag(values.dataset, 'dataset');
+  const split = requireFlag(values.split, 'split');
   const outPath = requireFlag(values.out, 'out');
-  const stride = intFlag(values.stride, 'stride', 1);
-  const batchSize = intFlag(values['batch-size'], 'batch-size', 32);
+  const spec: EvaluationSpec = {
+    model,
+    dataset,
+    split,
+    stride: intFlag(values.stride, 'stride', 1),
+    batchSize: intFlag(values['batch-size'], 'batch-size', 32),
+    ...(values.maxlen !== undefined ? { maxlen: intFlag(values.maxlen, 'maxlen', 1) } : {}),
+    ...(values['last-n'] !== undefined ? { lastN: intFlag(values['last-n'], 'last-n', 1) } : {}),
+    multilabel: Boolean(values.multilabel),
+    keepSteps: values.steps ? true : values['no-steps'] ? false : keepStepsByDefault,
+    boxes: values.boxes,
+  };
 
   const backend = await chooseBackend(values.backend);
   process.stderr.write(`backend: ${backend.name}\n`);
-  const checkpoint = await readCheckpoint(modelPath);
-  if (values.multilabel) checkpoint.options = { ...checkpoint.options, multilabel: true };
-  const maxlen = intFlag(values.maxlen, 'maxlen', trainingNumber(checkpoint.training, 'maxlen') ?? 30);
-  const lastN = intFlag(values['last-n'], 'last-n', trainingNumber(checkpoint.training, 'last_n') ?? maxlen);
-  const model = AttentionModel.fromParameters(checkpoint.options, checkpoint.params);
-  const split = await openSplit(datasetDir, splitName, {
-    locations: model.options.locations,
-    ctxDim: model.options.ctxDim,
-    multilabel: model.options.multilabel,
-    nClasses: model.options.nActions,
-  });
+  spec.backendName = backend.name;
   const progress = new ProgressLine();
-  const started = performance.now();
-  let result: EvaluationResult;
-  const keepSteps = values.steps ? true : values['no-steps'] ? false : keepStepsByDefault;
+  let report: EvaluationReport;
   try {
-    result = await evaluateSplit(model, split, {
-      maxlen,
-      stride,
-      lastN,
-      batchSize,
-      // --boxes needs every step's attention; the report keeps it only when asked to.
-      keepSteps: keepSteps || values.boxes !== undefined,
-      onProgress: (done, total) => {
-        const rate = done / ((performance.now() - started) / 1000);
-        progress.update(
-          splitName,
-          done / total,
-          `${done}/${total} clips ${rate.toFixed(1)} clips/s ETA ${formatDuration((total - done) / rate)}`,
-        );
-      },
+    report = await runEvaluation(spec, {
+      onProgress: (p) => progress.update(spec.split, p.fraction, progressDetail(p)),
     });
   } finally {
     progress.done();
-    split.close();
   }
-  let metrics: EvaluationResult['metrics'] & { attentionOnActor?: AttentionOnActor } = result.metrics;
-  if (values.boxes !== undefined) {
-    const onActor = await attentionOnActor(
-      result.videos.map((v) => ({
-        file: v.file,
-        frames: split.videos[v.index].frames,
-        clips: v.clips.map((c) => ({ start: c.start, alpha: c.alpha ?? [] })),
-      })),
-      { boxesDir: values.boxes, locations: model.options.locations, featureFps: split.info?.fps },
-    );
-    metrics = { ...metrics, attentionOnActor: onActor };
+  const onActor = report.metrics.attentionOnActor;
+  if (onActor) {
     process.stdout.write(
       `attention on actor: ${(onActor.massInside * 100).toFixed(1)}% of the mass on ${(onActor.areaInside * 100).toFixed(1)}% of the frame, ratio ${onActor.ratio.toFixed(2)}\n`,
     );
-    if (!keepSteps) {
-      for (const clip of result.videos.flatMap((v) => v.clips)) {
-        delete clip.probs;
-        delete clip.alpha;
-      }
-    }
   }
-  const classNames = checkpoint.classNames.length > 0 ? checkpoint.classNames : split.classNames;
-  const report = {
-    model: { path: modelPath, options: model.options, classNames, backend: backend.name },
-    dataset: { dir: datasetDir, split: splitName },
-    settings: { maxlen, stride, lastN },
-    videos: result.videos,
-    metrics,
-  };
   await writeFileAtomic(outPath, JSON.stringify(report));
-  const m = result.metrics;
+  const m = report.metrics;
   const headline =
     m.mAP !== undefined
       ? `mAP ${(m.mAP * 100).toFixed(2)}%`
       : `accuracy ${((m.accuracy ?? 0) * 100).toFixed(2)}%`;
-  process.stdout.write(`${result.videos.length} videos, ${headline} → ${outPath}\n`);
-  model.dispose();
+  process.stdout.write(`${report.videos.length} videos, ${headline} → ${outPath}\n`);
   return 0;
 }

@@ -1,4 +1,5 @@
 /** Progress on the terminal: a redrawn bar on a TTY, a line every few seconds otherwise (logs, CI). */
+import type { Progress } from '../../common/progress.ts';
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--';
@@ -11,6 +12,11 @@ export function formatDuration(seconds: number): string {
     : m > 0
       ? `${m}m${String(r).padStart(2, '0')}s`
       : `${r}s`;
+}
+
+/** The text after the bar: the job's message, its pace and the time left ('--' while unknown). */
+export function progressDetail(p: Progress): string {
+  return `${p.message} ${(p.rate ?? 0).toFixed(1)} ${p.rateUnit} ETA ${formatDuration(p.eta ?? NaN)}`;
 }
 
 export class ProgressLine {

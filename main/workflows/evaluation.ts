@@ -1,0 +1,141 @@
+/**
+ * A model run over a split as every front end asks for it (`predict`, `evaluate`, an engine job): the
+ * checkpoint's own protocol as defaults, optional attention-on-actor against ground-truth boxes, and the
+ * report object the CLI writes (DESIGN.md "Results"). The backend is chosen by the caller before.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { asCancelled, etaFrom, type Progress } from '../../common/progress.ts';
+import { readCheckpoint } from '../../model/checkpoint/index.ts';
+import { openSplit } from '../../model/data/split.ts';
+import { evaluateSplit, type EvaluationResult, type VideoResult } from '../../model/evaluate.ts';
+import { AttentionModel } from '../../model/model.ts';
+import type { ModelOptions } from '../../model/options.ts';
+import { attentionOnActor, type AttentionOnActor } from '../features/attention-boxes.ts';
+
+export interface EvaluationSpec {
+  /** Checkpoint: our .h5, or a reference .npz with its .npz.pkl beside it. */
+  model: string;
+  /** Feature dataset directory. */
+  dataset: string;
+  split: string;
+  /** Clip stride in frames; default 1 (the reference evaluation). */
+  stride?: number;
+  /** Default: the checkpoint's last_n, else maxlen. */
+  lastN?: number;
+  /** Default: the checkpoint's maxlen, else 30. */
+  maxlen?: number;
+  /** Clips per forward pass, default 32. */
+  batchSize?: number;
+  /** Treat the model as multi-label (sigmoid outputs, mAP). */
+  multilabel?: boolean;
+  /** Keep per-step probabilities and attention in the report; default false. */
+  keepSteps?: boolean;
+  /** Videos folder with `<video>.boxes.json`: adds metrics.attentionOnActor. */
+  boxes?: string;
+  /** The backend the caller chose, for the report; default tfjs's current one. */
+  backendName?: string;
+}
+
+export interface EvaluationHooks {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+/** Exactly the JSON object `glimpse predict` / `glimpse evaluate` write. */
+export interface EvaluationReport {
+  model: { path: string; options: ModelOptions; classNames: string[]; backend: string };
+  dataset: { dir: string; split: string };
+  settings: { maxlen: number; stride: number; lastN: number };
+  videos: VideoResult[];
+  metrics: EvaluationResult['metrics'] & { attentionOnActor?: AttentionOnActor };
+}
+
+function trainingNumber(training: Record<string, unknown>, key: string): number | undefined {
+  const v = training[key];
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
+}
+
+function checkCount(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`evaluation setting ${name} must be an integer ≥ 1, got ${value}`);
+  return value;
+}
+
+export async function runEvaluation(
+  spec: EvaluationSpec,
+  hooks: EvaluationHooks = {},
+): Promise<EvaluationReport> {
+  const stride = checkCount('stride', spec.stride ?? 1);
+  const batchSize = checkCount('batchSize', spec.batchSize ?? 32);
+  const keepSteps = spec.keepSteps ?? false;
+  const backendName = spec.backendName ?? tf.getBackend();
+  const checkpoint = await readCheckpoint(spec.model);
+  if (spec.multilabel) checkpoint.options = { ...checkpoint.options, multilabel: true };
+  const maxlen = checkCount('maxlen', spec.maxlen ?? trainingNumber(checkpoint.training, 'maxlen') ?? 30);
+  const lastN = checkCount('lastN', spec.lastN ?? trainingNumber(checkpoint.training, 'last_n') ?? maxlen);
+  const model = AttentionModel.fromParameters(checkpoint.options, checkpoint.params);
+  try {
+    const split = await openSplit(spec.dataset, spec.split, {
+      locations: model.options.locations,
+      ctxDim: model.options.ctxDim,
+      multilabel: model.options.multilabel,
+      nClasses: model.options.nActions,
+    });
+    const started = performance.now();
+    let result: EvaluationResult;
+    try {
+      result = await evaluateSplit(model, split, {
+        maxlen,
+        stride,
+        lastN,
+        batchSize,
+        // Attention on the actor needs every step's attention; the report keeps it only when asked to.
+        keepSteps: keepSteps || spec.boxes !== undefined,
+        signal: hooks.signal,
+        onProgress: (done, total) => {
+          const rate = done / ((performance.now() - started) / 1000);
+          hooks.onProgress?.({
+            fraction: done / total,
+            rate,
+            rateUnit: 'clips/s',
+            eta: etaFrom(total - done, rate),
+            message: `${done}/${total} clips`,
+          });
+        },
+      });
+    } catch (err) {
+      if (hooks.signal?.aborted) throw asCancelled(hooks.signal.reason);
+      throw err;
+    } finally {
+      split.close();
+    }
+    let metrics: EvaluationReport['metrics'] = result.metrics;
+    if (spec.boxes !== undefined) {
+      const onActor = await attentionOnActor(
+        result.videos.map((v) => ({
+          file: v.file,
+          frames: split.videos[v.index].frames,
+          clips: v.clips.map((c) => ({ start: c.start, alpha: c.alpha ?? [] })),
+        })),
+        { boxesDir: spec.boxes, locations: model.options.locations, featureFps: split.info?.fps },
+      );
+      metrics = { ...metrics, attentionOnActor: onActor };
+      if (!keepSteps) {
+        for (const clip of result.videos.flatMap((v) => v.clips)) {
+          delete clip.probs;
+          delete clip.alpha;
+        }
+      }
+    }
+    const classNames = checkpoint.classNames.length > 0 ? checkpoint.classNames : [...split.classNames];
+    return {
+      model: { path: spec.model, options: model.options, classNames, backend: backendName },
+      dataset: { dir: spec.dataset, split: spec.split },
+      settings: { maxlen, stride, lastN },
+      videos: result.videos,
+      metrics,
+    };
+  } finally {
+    model.dispose();
+  }
+}
