@@ -1,0 +1,302 @@
+// Browser mode over real sockets: HTTP with and without the token, the Host check, security headers,
+// static files, Range media, and the API over a real WebSocket answered by the engine.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { decodeMessage, encodeMessage, type ServerMessage } from '../../common/wire.ts';
+import type { EngineStatus, GlimpseApi } from '../../main/engine/api.ts';
+import { GlimpseError } from '../../main/engine/errors.ts';
+import { type RunningServer, type ServedEngine, startServer } from '../../main/server/server.ts';
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** A raw request, so the Host header and odd paths go out exactly as written. */
+function raw(port: number, pathname: string, headers: Record<string, string> = {}, method = 'GET') {
+  return new Promise<RawResponse>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: pathname, method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+// TEMPORARY stand-in until main/engine/engine.ts lands.
+function makeEngine(mediaFile: string): ServedEngine {
+  const status: EngineStatus = {
+    version: 't',
+    backend: 'cpu',
+    ffmpeg: null,
+    workspace: '/w',
+    transport: 'browser',
+  };
+  const api: Partial<GlimpseApi> = {
+    status: async () => status,
+    openModel: async (p: string) => {
+      throw new GlimpseError('bad-file', `${p}: not a checkpoint`, p);
+    },
+    subscribe: () => () => {},
+  };
+  return new Proxy(api, {
+    get(target, key) {
+      if (key === 'resolveMedia')
+        return (id: string) => (id === 'm1' ? { path: mediaFile, contentType: 'video/mp4' } : null);
+      return (target as Record<string | symbol, unknown>)[key];
+    },
+  }) as ServedEngine;
+}
+
+describe('browser-mode server', () => {
+  let dir: string;
+  let mediaFile: string;
+  let media: Buffer;
+  let server: RunningServer;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'glimpse-server-'));
+    const dist = path.join(dir, 'dist');
+    await mkdir(path.join(dist, 'assets'), { recursive: true });
+    await writeFile(path.join(dist, 'index.html'), '<!doctype html><title>Glimpse</title>');
+    await writeFile(path.join(dist, 'assets', 'app.js'), 'console.log(1)');
+    await writeFile(path.join(dir, 'secret.txt'), 'outside the renderer');
+    mediaFile = path.join(dir, 'media.bin');
+    media = randomBytes(10_000);
+    await writeFile(mediaFile, media);
+    server = await startServer({
+      engine: makeEngine(mediaFile),
+      rendererDir: dist,
+      maxMessageBytes: 64 * 1024,
+    });
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const withToken = (p: string) => `${p}${p.includes('?') ? '&' : '?'}token=${server.token}`;
+  const cookie = () => ({ Cookie: `glimpse_token=${server.token}` });
+
+  it('prints a loopback URL with a 256-bit token and listens on 127.0.0.1', async () => {
+    assert.equal(server.host, '127.0.0.1');
+    assert.match(
+      server.url,
+      new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/\\?token=[A-Za-z0-9_-]{43}$`),
+    );
+    const other = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal);
+    if (other) {
+      await assert.rejects(
+        new Promise((resolve, reject) => {
+          const req = request({ host: other.address, port: server.port, path: '/' }, resolve);
+          req.on('error', reject);
+          req.end();
+        }),
+        /ECONNREFUSED/,
+      );
+    }
+  });
+
+  it('refuses requests without the right token with 401, and still sends the security headers', async () => {
+    for (const target of ['/', '/assets/app.js', '/media/m1', '/?token=wrong']) {
+      const res = await raw(server.port, target);
+      assert.equal(res.status, 401, target);
+      assert.match(String(res.headers['content-security-policy']), /default-src 'self'/);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff');
+    }
+    const res = await raw(server.port, '/', { Cookie: 'glimpse_token=wrong' });
+    assert.equal(res.status, 401);
+  });
+
+  it('serves index.html with the query token and sets the SameSite cookie', async () => {
+    const res = await raw(server.port, withToken('/'));
+    assert.equal(res.status, 200);
+    assert.match(res.body.toString(), /<title>Glimpse<\/title>/);
+    assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
+    assert.deepEqual(res.headers['set-cookie'], [
+      `glimpse_token=${server.token}; HttpOnly; SameSite=Strict; Path=/`,
+    ]);
+    assert.equal(
+      res.headers['content-security-policy'],
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; " +
+        `media-src 'self' blob:; connect-src 'self' ws://127.0.0.1:${server.port}; object-src 'none'; ` +
+        "base-uri 'none'; frame-ancestors 'none'",
+    );
+    assert.equal(res.headers['referrer-policy'], 'no-referrer');
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
+  });
+
+  it('serves assets with the cookie alone, and never a file outside the renderer', async () => {
+    const res = await raw(server.port, '/assets/app.js', cookie());
+    assert.equal(res.status, 200);
+    assert.equal(res.body.toString(), 'console.log(1)');
+    assert.equal(res.headers['set-cookie'], undefined);
+    for (const target of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/nope.js',
+    ]) {
+      const r = await raw(server.port, target, cookie());
+      assert.equal(r.status, 404, target);
+      assert.doesNotMatch(r.body.toString(), /outside the renderer/);
+    }
+    assert.equal((await raw(server.port, '/', cookie(), 'POST')).status, 405);
+  });
+
+  it('refuses foreign Host headers on loopback (DNS rebinding), accepts localhost', async () => {
+    const evil = await raw(server.port, withToken('/'), { Host: `evil.example:${server.port}` });
+    assert.equal(evil.status, 403);
+    const local = await raw(server.port, withToken('/'), { Host: `localhost:${server.port}` });
+    assert.equal(local.status, 200);
+    assert.match(
+      String(local.headers['content-security-policy']),
+      new RegExp(`ws://localhost:${server.port}`),
+    );
+  });
+
+  it('serves registered media with Range support: 200, 206 with the right bytes, HEAD, 416; 404 otherwise', async () => {
+    const full = await raw(server.port, '/media/m1', cookie());
+    assert.equal(full.status, 200);
+    assert.equal(full.headers['accept-ranges'], 'bytes');
+    assert.deepEqual(full.body, media);
+
+    const part = await raw(server.port, '/media/m1', { ...cookie(), Range: 'bytes=100-1099' });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers['content-range'], `bytes 100-1099/${media.length}`);
+    assert.deepEqual(part.body, media.subarray(100, 1100));
+
+    const open = await raw(server.port, '/media/m1', { ...cookie(), Range: 'bytes=9000-' });
+    assert.equal(open.status, 206);
+    assert.deepEqual(open.body, media.subarray(9000));
+
+    const suffix = await raw(server.port, '/media/m1', { ...cookie(), Range: 'bytes=-10' });
+    assert.deepEqual(suffix.body, media.subarray(media.length - 10));
+
+    const head = await raw(server.port, '/media/m1', { ...cookie(), Range: 'bytes=0-9' }, 'HEAD');
+    assert.equal(head.status, 206);
+    assert.equal(head.headers['content-length'], '10');
+    assert.equal(head.body.length, 0);
+
+    const beyond = await raw(server.port, '/media/m1', { ...cookie(), Range: `bytes=${media.length}-` });
+    assert.equal(beyond.status, 416);
+    assert.equal(beyond.headers['content-range'], `bytes */${media.length}`);
+
+    assert.equal((await raw(server.port, '/media/unknown', cookie())).status, 404);
+    assert.equal((await raw(server.port, '/media/%E0%A4%A', cookie())).status, 404);
+  });
+
+  describe('WebSocket API', () => {
+    const wsUrl = () => `ws://127.0.0.1:${server.port}/api`;
+
+    function handshake(url: string, headers: Record<string, string> = {}) {
+      return new Promise<{ status: number; ws?: WebSocket }>((resolve) => {
+        const ws = new WebSocket(url, { headers });
+        ws.on('open', () => resolve({ status: 101, ws }));
+        ws.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0 }));
+        ws.on('error', () => resolve({ status: -1 }));
+      });
+    }
+
+    async function connect(): Promise<WebSocket> {
+      const { status, ws } = await handshake(wsUrl(), cookie());
+      assert.equal(status, 101);
+      return ws!;
+    }
+
+    function next(ws: WebSocket): Promise<ServerMessage> {
+      return new Promise((resolve) =>
+        ws.once('message', (data: Buffer) => resolve(decodeMessage(data) as ServerMessage)),
+      );
+    }
+
+    async function call(ws: WebSocket, id: number, method: unknown, args: unknown): Promise<ServerMessage> {
+      const answer = next(ws);
+      ws.send(encodeMessage({ type: 'call', id, method, args } as never));
+      return answer;
+    }
+
+    it('refuses the handshake without the token (403), with a wrong one, a foreign Origin or Host', async () => {
+      assert.equal((await handshake(wsUrl())).status, 403);
+      assert.equal((await handshake(`${wsUrl()}?token=wrong`)).status, 403);
+      assert.equal((await handshake(wsUrl(), { Cookie: 'glimpse_token=nope' })).status, 403);
+      assert.equal((await handshake(wsUrl(), { ...cookie(), Origin: 'http://evil.example' })).status, 403);
+      assert.equal((await handshake(wsUrl(), { ...cookie(), Host: 'evil.example' })).status, 403);
+      const ok = await handshake(`${wsUrl()}?token=${server.token}`, {
+        Origin: `http://127.0.0.1:${server.port}`,
+      });
+      assert.equal(ok.status, 101);
+      ok.ws!.close();
+    });
+
+    it('answers calls with results and engine errors, with their codes', async () => {
+      const ws = await connect();
+      const status = await call(ws, 1, 'status', []);
+      assert.equal(status.type, 'result');
+      assert.ok(status.type === 'result' && status.ok && status.id === 1);
+      assert.equal((status.value as EngineStatus).transport, 'browser');
+
+      const bad = await call(ws, 2, 'openModel', [mediaFile]);
+      assert.ok(bad.type === 'result' && !bad.ok);
+      assert.equal(bad.id, 2);
+      assert.equal(bad.error.code, 'bad-file');
+      ws.close();
+    });
+
+    it('answers unknown methods, bad arguments and malformed messages with bad-request, and keeps going', async () => {
+      const ws = await connect();
+      const unknown = await call(ws, 3, 'deleteEverything', []);
+      assert.ok(unknown.type === 'result' && !unknown.ok && unknown.id === 3);
+      assert.equal(unknown.error.code, 'bad-request');
+      assert.match(unknown.error.message, /unknown API method "deleteEverything"/);
+
+      const badArgs = await call(ws, 4, 'openModel', [42]);
+      assert.ok(badArgs.type === 'result' && !badArgs.ok && badArgs.id === 4);
+      assert.equal(badArgs.error.code, 'bad-request');
+
+      const noArray = await call(ws, 5, 'status', 'x');
+      assert.ok(noArray.type === 'result' && !noArray.ok && noArray.error.code === 'bad-request');
+
+      const text = next(ws);
+      ws.send('{"type":"call"}');
+      const textAnswer = await text;
+      assert.ok(textAnswer.type === 'result' && !textAnswer.ok && textAnswer.id === -1);
+      assert.equal(textAnswer.error.code, 'bad-request');
+
+      const garbage = next(ws);
+      ws.send(Buffer.from([0xff, 0xff, 0xff, 0x7f, 1, 2]));
+      const garbageAnswer = await garbage;
+      assert.ok(
+        garbageAnswer.type === 'result' && !garbageAnswer.ok && garbageAnswer.error.code === 'bad-request',
+      );
+
+      const again = await call(ws, 6, 'status', []);
+      assert.ok(again.type === 'result' && again.ok);
+      ws.close();
+    });
+
+    it('closes the socket with 1009 on an oversized message, and the server keeps serving', async () => {
+      const ws = await connect();
+      const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+      ws.send(Buffer.alloc(128 * 1024));
+      assert.equal(await closed, 1009);
+      const ws2 = await connect();
+      const status = await call(ws2, 7, 'status', []);
+      assert.ok(status.type === 'result' && status.ok);
+      ws2.close();
+    });
+  });
+});
