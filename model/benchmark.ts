@@ -191,3 +191,24 @@ export async function runBenchmark(
   }
   return figures;
 }
+
+/**
+ * Floating-point operations per clip of one training step and of one inference pass at this shape, counting the
+ * matrix products (2 per multiply-add) and ignoring the element-wise work. Training is forward + backward: every
+ * product's two gradients, except the projection X·Wc_att, whose input X needs none.
+ */
+export function flopsPerClip(shape: BenchShape): { train: number; infer: number } {
+  const { steps: T, locations: L, ctx: D, dim, dimOut, classes: C } = shape;
+  const projection = T * 2 * L * D * D;
+  const perStep =
+    2 * dim * D + // h·Wd_att
+    2 * L * D + // the attention energies (·U_att)
+    2 * L * D + // the context z = α·x
+    2 * D * 4 * dim + // z·W
+    2 * dim * 4 * dim + // h·U
+    2 * dim * dimOut + // the deep output
+    2 * dimOut * C;
+  const init = 2 * 2 * D * dim; // h0, c0 from the clip mean
+  const rest = T * perStep + init;
+  return { train: 2 * projection + 3 * rest, infer: projection + rest };
+}

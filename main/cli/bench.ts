@@ -5,18 +5,29 @@ import {
   BENCH_SHAPES,
   type BenchFigure,
   type BenchShape,
+  flopsPerClip,
   runBenchmark,
 } from '../../model/benchmark.ts';
 import { defaultWorkerCount } from '../../model/parallel/pool.ts';
-import { defaultPython, type PeerFigures, runTorchPeer } from '../bench/torch-peer.ts';
+import {
+  blasName,
+  defaultPython,
+  MIN_PEER_SGEMM_GFLOPS,
+  type PeerFigures,
+  peerRatioRefusal,
+  runTorchPeer,
+} from '../bench/torch-peer.ts';
 import { benchExtraction, type ExtractionBenchResult } from '../features/bench.ts';
 import { choiceFlag, type Command, intFlag, parseFlags, UsageError } from './command.ts';
 
 const usage = `glimpse bench [options]
 
 Times a full training step (forward, loss, gradients, optimiser update) and an inference pass on synthetic
-features held in memory, at the UCF-11 shape by default, then runs the PyTorch peer (../shared/bench/torch_actrec.py,
+features held in memory, at the UCF-11 shape by default, then runs the PyTorch peer (main/bench/attention_lstm_peer.py,
 needs python3-torch) at the same shape and prints both with their ratio. Figures are medians after a warm-up.
+The peer also measures its sgemm rate and names its BLAS; no ratio is given against a peer below
+${MIN_PEER_SGEMM_GFLOPS} GFLOP/s (an unoptimised BLAS). GFLOP/s counts the matrix products of a step, and "of peak"
+divides it by the fastest sgemm the peer measured (the machine's matrix units, as far as this bench knows them).
 
   --shape S          ucf11 (T=30, L=49, D=1024, dim 512, C=11) | small (a quick smoke run)   (default ucf11)
   --batch N          clips per batch (default 16)
@@ -68,9 +79,29 @@ function peerMsPerBatch(p: PeerFigures, name: BenchFigure['name']): number {
   return name === 'train' ? p.trainMsPerBatch : p.inferMsPerBatch;
 }
 
+function peerRuns(peers: PeerOutcome[]): PeerFigures[] {
+  return peers.flatMap((p) => (p.figures ? [p.figures] : []));
+}
+
 function bestPeer(peers: PeerOutcome[], name: BenchFigure['name']): number | null {
-  const rates = peers.flatMap((p) => (p.figures ? [peerClipsPerS(p.figures, name)] : []));
+  const rates = peerRuns(peers).map((p) => peerClipsPerS(p, name));
   return rates.length > 0 ? Math.max(...rates) : null;
+}
+
+/** The fastest sgemm any peer run measured, GFLOP/s: the machine's matrix peak as far as the bench knows it. */
+function sgemmPeak(peers: PeerOutcome[] | null): number | null {
+  const rates = peerRuns(peers ?? []).map((p) => p.sgemmGflops);
+  return rates.length > 0 ? Math.max(...rates) : null;
+}
+
+/** The ratio against the best peer run, or null when there is none or it is refused. */
+function ratio(r: Report, f: BenchFigure): number | null {
+  const best = r.peers ? bestPeer(r.peers, f.name) : null;
+  return best && !r.refusal ? f.clipsPerS / best : null;
+}
+
+function gflopsPerS(r: Report, name: BenchFigure['name'], clipsPerS: number): number {
+  return (clipsPerS * flopsPerClip(r.shape)[name]) / 1e9;
 }
 
 function round(n: number, digits: number): number {
@@ -86,6 +117,8 @@ interface Report {
   iters: number;
   figures: BenchFigure[];
   peers: PeerOutcome[] | null;
+  /** Why no ratio is reported against the peer (see peerRatioRefusal); null when one is, or no peer ran. */
+  refusal: string | null;
   extraction: ExtractionBenchResult | null;
 }
 
@@ -124,6 +157,9 @@ function jsonLines(r: Report): string {
   return r.figures
     .map((f) => {
       const best = r.peers ? bestPeer(r.peers, f.name) : null;
+      const peak = sgemmPeak(r.peers);
+      const ours = gflopsPerS(r, f.name, f.clipsPerS);
+      const q = ratio(r, f);
       return JSON.stringify({
         name: f.name,
         backend: r.backend,
@@ -134,6 +170,10 @@ function jsonLines(r: Report): string {
         cpu_ms_per_batch: round(f.cpuMsPerBatch, 1),
         iters: r.iters,
         times_ms: f.timesMs.map((t) => round(t, 1)),
+        gflop_per_clip: round(flopsPerClip(r.shape)[f.name] / 1e9, 3),
+        gflops_per_s: round(ours, 1),
+        sgemm_peak_gflops: peak,
+        of_peak: peak ? round(ours / peak, 3) : null,
         peer:
           r.peers?.map((p) =>
             p.figures
@@ -143,11 +183,15 @@ function jsonLines(r: Report): string {
                   threads: p.figures.threads,
                   clips_per_s: peerClipsPerS(p.figures, f.name),
                   ms_per_batch: peerMsPerBatch(p.figures, f.name),
+                  gflops_per_s: round(gflopsPerS(r, f.name, peerClipsPerS(p.figures, f.name)), 1),
+                  sgemm_gflops: p.figures.sgemmGflops,
+                  blas: blasName(p.figures),
                 }
               : { peer: 'pytorch-cpu', threads: p.threads, error: p.error },
           ) ?? null,
         peer_best_clips_per_s: best,
-        ratio: best ? round(f.clipsPerS / best, 3) : null,
+        ratio: q === null ? null : round(q, 3),
+        ratio_refused: r.refusal,
       });
     })
     .join('\n');
@@ -155,28 +199,40 @@ function jsonLines(r: Report): string {
 
 function table(r: Report): string {
   const s = r.shape;
+  const peak = sgemmPeak(r.peers);
   const lines = [
     `shape: T=${s.steps} B=${r.batch} L=${s.locations} D=${s.ctx} dim=${s.dim} dim_out=${s.dimOut} C=${s.classes}`,
     `ours: backend ${r.backend}, ${r.workers} worker${r.workers === 1 ? '' : 's'}, median of ${r.iters} after a warm-up`,
   ];
   const peerCols = (r.peers ?? []).map((p) => `torch ${p.threads} thr`);
-  lines.push(
-    ['', 'ours clips/s', ...peerCols, ...(r.peers ? ['ours/best'] : [])]
-      .map((c, i) => (i === 0 ? c.padEnd(6) : c.padStart(14)))
-      .join(''),
-  );
+  const header = ['', 'ours clips/s', 'ours GFLOP/s', ...(peak ? ['of peak'] : []), ...peerCols];
+  if (r.peers) header.push('ours/best');
+  lines.push(header.map((c, i) => (i === 0 ? c.padEnd(6) : c.padStart(14))).join(''));
   for (const f of r.figures) {
-    const cells = [f.name.padEnd(6), f.clipsPerS.toFixed(2).padStart(14)];
+    const ours = gflopsPerS(r, f.name, f.clipsPerS);
+    const cells = [f.name.padEnd(6), f.clipsPerS.toFixed(2), ours.toFixed(1)];
+    if (peak) cells.push(`${((100 * ours) / peak).toFixed(0)}%`);
     for (const p of r.peers ?? [])
-      cells.push((p.figures ? peerClipsPerS(p.figures, f.name).toFixed(2) : 'n/a').padStart(14));
+      cells.push(p.figures ? peerClipsPerS(p.figures, f.name).toFixed(2) : 'n/a');
     if (r.peers) {
-      const best = bestPeer(r.peers, f.name);
-      cells.push((best ? `${(f.clipsPerS / best).toFixed(2)}×` : 'n/a').padStart(14));
+      const q = ratio(r, f);
+      cells.push(q === null ? (r.refusal ? 'refused' : 'n/a') : `${q.toFixed(2)}×`);
     }
-    lines.push(cells.join(''));
+    lines.push(cells.map((c, i) => (i === 0 ? c : c.padStart(14))).join(''));
   }
-  for (const p of r.peers ?? [])
-    if (p.error) lines.push(`peer (${p.threads} threads) unavailable: ${p.error}`);
+  for (const p of r.peers ?? []) {
+    const fig = p.figures;
+    if (!fig) {
+      lines.push(`peer (${p.threads} threads) unavailable: ${p.error}`);
+      continue;
+    }
+    const g = (name: BenchFigure['name']): string => gflopsPerS(r, name, peerClipsPerS(fig, name)).toFixed(1);
+    lines.push(
+      `peer (${p.threads} thread${p.threads === 1 ? '' : 's'}): torch ${fig.torch}, BLAS ${blasName(fig)}, ` +
+        `sgemm 1024² ${fig.sgemmGflops.toFixed(1)} GFLOP/s; train ${g('train')}, infer ${g('infer')} GFLOP/s`,
+    );
+  }
+  if (r.refusal) lines.push(r.refusal);
   return lines.join('\n') + '\n';
 }
 
@@ -222,7 +278,18 @@ async function run(argv: string[]): Promise<number> {
     log('  extraction (built-in backbone, synthetic videos)…');
     extraction = await benchExtraction();
   }
-  const report: Report = { backend: backend.name, workers, shape, batch, iters, figures, peers, extraction };
+  const refusal = peers ? peerRatioRefusal(peerRuns(peers)) : null;
+  const report: Report = {
+    backend: backend.name,
+    workers,
+    shape,
+    batch,
+    iters,
+    figures,
+    peers,
+    refusal,
+    extraction,
+  };
   if (v.json) {
     process.stdout.write(
       `${jsonLines(report)}\n${extraction ? `${extractionJson(report, extraction)}\n` : ''}`,

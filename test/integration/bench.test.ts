@@ -12,8 +12,12 @@ interface BenchLine {
   clips_per_s: number;
   ms_per_batch: number;
   times_ms: number[];
-  peer: { threads: number; clips_per_s?: number; error?: string }[] | null;
+  peer:
+    { threads: number; clips_per_s?: number; sgemm_gflops?: number; blas?: string; error?: string }[] | null;
   ratio: number | null;
+  ratio_refused: string | null;
+  gflops_per_s: number;
+  sgemm_peak_gflops: number | null;
 }
 
 function parseLines(stdout: string): BenchLine[] {
@@ -95,7 +99,7 @@ test('bench rejects bad flags with a usage error', () => {
 });
 
 test(
-  'bench runs the PyTorch peer beside ours and reports the ratio',
+  'bench runs the PyTorch peer beside ours with its sgemm rate and BLAS, and reports the ratio only above the floor',
   { skip: torchAvailable ? false : 'no python3-torch' },
   () => {
     const r = runGlimpse([
@@ -119,9 +123,20 @@ test(
       const [peer] = l.peer;
       assert.equal(peer.threads, 1);
       assert.ok((peer.clips_per_s ?? 0) > 0, JSON.stringify(peer));
-      assert.ok(
-        l.ratio !== null && Math.abs(l.ratio - l.clips_per_s / (peer.clips_per_s ?? 1)) < 0.01 * l.ratio,
-      );
+      const sgemm = peer.sgemm_gflops ?? 0;
+      assert.ok(sgemm > 0, JSON.stringify(peer));
+      assert.equal(l.sgemm_peak_gflops, sgemm);
+      assert.ok(l.gflops_per_s > 0);
+      assert.ok(peer.blas && peer.blas.length > 0);
+      if (sgemm >= 40) {
+        assert.equal(l.ratio_refused, null);
+        assert.ok(
+          l.ratio !== null && Math.abs(l.ratio - l.clips_per_s / (peer.clips_per_s ?? 1)) < 0.01 * l.ratio,
+        );
+      } else {
+        assert.equal(l.ratio, null);
+        assert.match(l.ratio_refused ?? '', /^no ratio: the peer's sgemm ran at/);
+      }
     }
   },
 );
