@@ -43,6 +43,8 @@ const nGabor = nEnergies * 4 + 2;
 const nEnergy = nEnergies + 2;
 /** Energies and tones passed through, plus per period: H−V, V−H, 45−135, 135−45, axes−diagonals, diagonals−axes. */
 const nOpponent = nEnergy + PERIODS.length * 6;
+/** D of the built-in backbone's 7×7×D map. */
+export const BUILTIN_CTX_DIM = nOpponent;
 
 /** 11×11 Gabor kernel with unit response amplitude to a sinusoid of its own period and orientation. */
 function gaborKernel(period: number, degrees: number, phase: 0 | 1): Float64Array {

@@ -1,0 +1,91 @@
+/** openModel: a checkpoint as the ModelSummary the renderer shows, with its content hash (the cache key). */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
+import { picklePathFor, readCheckpoint, type Checkpoint } from '../../model/checkpoint/index.ts';
+import { countParameters } from '../../model/params.ts';
+import { BACKBONE_PRESETS, BUILTIN_BACKBONE } from '../features/backbone.ts';
+import { BUILTIN_CTX_DIM } from '../features/builtin-backbone.ts';
+import { contentHash } from '../media/proxy.ts';
+import type { FeatureSpec, JsonValue, ModelSummary } from './api.ts';
+import { aboutFile } from './error-mapping.ts';
+import { GlimpseError } from './errors.ts';
+
+export interface OpenedModel {
+  summary: ModelSummary;
+  checkpoint: Checkpoint;
+}
+
+function positiveInt(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
+}
+
+/** Inspect's protocol defaults: the model's maxlen and last_n, non-overlapping clips. */
+export function protocolDefaults(training: Record<string, unknown>): ModelSummary['defaults'] {
+  const maxlen = positiveInt(training.maxlen) ?? 30;
+  const lastN = positiveInt(training.last_n) ?? maxlen;
+  return { maxlen, lastN, stride: maxlen };
+}
+
+/** The checkpoint's recorded feature spec (written by `glimpse train` from dataset.json), or null. */
+export function featureSpecOf(checkpoint: Checkpoint): FeatureSpec | null {
+  const spec = (checkpoint as { featureSpec?: unknown }).featureSpec;
+  if (!spec || typeof spec !== 'object') return null;
+  const s = spec as Partial<FeatureSpec>;
+  if (typeof s.backbone !== 'string' || typeof s.fps !== 'number') return null;
+  return {
+    backbone: s.backbone,
+    frameSize: s.frameSize ?? null,
+    fps: s.fps,
+    locations: s.locations ?? checkpoint.options.locations,
+    ctxDim: s.ctxDim ?? checkpoint.options.ctxDim,
+  };
+}
+
+/** D of each backbone preset's map ('7×7×256' → 256), the built-in one included. */
+function presetDims(): Record<string, number> {
+  const dims: Record<string, number> = { [BUILTIN_BACKBONE]: BUILTIN_CTX_DIM };
+  for (const [name, preset] of Object.entries(BACKBONE_PRESETS)) {
+    const d = /×(\d+)$/.exec(preset.map);
+    if (d) dims[name] = Number(d[1]);
+  }
+  return dims;
+}
+
+export function backbonesWithCtxDim(ctxDim: number): string[] {
+  return Object.entries(presetDims())
+    .filter(([, d]) => d === ctxDim)
+    .map(([name]) => name);
+}
+
+/** sha256 of the checkpoint (for .npz: of the .npz and its .npz.pkl together). */
+export async function modelHash(file: string): Promise<string> {
+  if (extname(file).toLowerCase() !== '.npz') return contentHash(file);
+  const parts = await Promise.all([contentHash(file), contentHash(picklePathFor(file))]);
+  return createHash('sha256').update(parts.join(':')).digest('hex');
+}
+
+function json(value: unknown): { [key: string]: JsonValue } {
+  return JSON.parse(JSON.stringify(value ?? {})) as { [key: string]: JsonValue };
+}
+
+export async function openModelFile(file: string): Promise<OpenedModel> {
+  if (!existsSync(file)) throw new GlimpseError('not-found', `${file}: file not found`, file);
+  return aboutFile(file, async () => {
+    const checkpoint = await readCheckpoint(file);
+    const summary: ModelSummary = {
+      path: file,
+      hash: await modelHash(file),
+      format: extname(file).toLowerCase() === '.npz' ? 'npz' : 'h5',
+      options: json(checkpoint.options),
+      classNames: checkpoint.classNames,
+      featureSpec: featureSpecOf(checkpoint),
+      matchingBackbones: backbonesWithCtxDim(checkpoint.options.ctxDim),
+      defaults: protocolDefaults(checkpoint.training),
+      training: json(checkpoint.training),
+      provenance: json(checkpoint.provenance),
+      parameterCount: countParameters(checkpoint.options),
+    };
+    return { summary, checkpoint };
+  });
+}
