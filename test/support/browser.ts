@@ -354,6 +354,49 @@ export async function frameOnScreen(page: Page): Promise<FrameOnScreen> {
   };
 }
 
+export const OVERLAY_SELECTOR = 'canvas[aria-label="attention overlay"]';
+
+/**
+ * The overlay canvas's own pixels (its drawing buffer, read back through a 2D canvas: unpremultiplied
+ * RGBA) at the centre of each cell of a K×K grid, row-major, plus the canvas's buffer size.
+ */
+export async function overlayAtCells(
+  page: Page,
+  K: number,
+): Promise<{ cells: [number, number, number, number][]; width: number; height: number }> {
+  const read = await page.evaluate(
+    ({ selector, K }) => {
+      const doc = (globalThis as unknown as { document: PageDocument }).document;
+      const overlay = doc.querySelector(selector);
+      if (!overlay || !overlay.width || !overlay.height) return { error: `no drawn ${selector}` };
+      const canvas = doc.createElement('canvas');
+      canvas.width = overlay.width;
+      canvas.height = overlay.height;
+      const ctx = canvas.getContext('2d');
+      if (!ctx) return { error: 'no 2d context' };
+      ctx.drawImage(overlay, 0, 0, overlay.width, overlay.height);
+      const data = ctx.getImageData(0, 0, overlay.width, overlay.height).data;
+      const cells: number[][] = [];
+      for (let r = 0; r < K; r++) {
+        for (let c = 0; c < K; c++) {
+          const x = Math.floor(((c + 0.5) * overlay.width) / K);
+          const y = Math.floor(((r + 0.5) * overlay.height) / K);
+          const at = (y * overlay.width + x) * 4;
+          cells.push([data[at], data[at + 1], data[at + 2], data[at + 3]]);
+        }
+      }
+      return { cells, width: overlay.width, height: overlay.height };
+    },
+    { selector: OVERLAY_SELECTOR, K },
+  );
+  if ('error' in read) throw new Error(`overlay: ${read.error}`);
+  return {
+    cells: read.cells.map((c) => [c[0], c[1], c[2], c[3]]),
+    width: read.width,
+    height: read.height,
+  };
+}
+
 /** The RGBA pixels of a PNG (a screenshot, an exported filmstrip), decoded by ffmpeg. */
 export async function decodePng(file: string): Promise<{ width: number; height: number; rgba: Uint8Array }> {
   const { width, height } = await probeVideo(file);
