@@ -109,6 +109,11 @@ function round(n: number, digits: number): number {
   return Math.round(n * f) / f;
 }
 
+/** Four significant digits: FLOP rates span the small smoke shape to the UCF-11 one. */
+function significant(n: number): number {
+  return Number(n.toPrecision(4));
+}
+
 interface Report {
   backend: string;
   workers: number;
@@ -171,7 +176,7 @@ function jsonLines(r: Report): string {
         iters: r.iters,
         times_ms: f.timesMs.map((t) => round(t, 1)),
         gflop_per_clip: round(flopsPerClip(r.shape)[f.name] / 1e9, 3),
-        gflops_per_s: round(ours, 1),
+        gflops_per_s: significant(ours),
         sgemm_peak_gflops: peak,
         of_peak: peak ? round(ours / peak, 3) : null,
         peer:
@@ -183,7 +188,7 @@ function jsonLines(r: Report): string {
                   threads: p.figures.threads,
                   clips_per_s: peerClipsPerS(p.figures, f.name),
                   ms_per_batch: peerMsPerBatch(p.figures, f.name),
-                  gflops_per_s: round(gflopsPerS(r, f.name, peerClipsPerS(p.figures, f.name)), 1),
+                  gflops_per_s: significant(gflopsPerS(r, f.name, peerClipsPerS(p.figures, f.name))),
                   sgemm_gflops: p.figures.sgemmGflops,
                   blas: blasName(p.figures),
                 }
