@@ -5,6 +5,7 @@ import { evaluateCommand } from './evaluate.ts';
 import { exportCommand } from './export.ts';
 import { extractCommand } from './extract.ts';
 import { predictCommand } from './predict.ts';
+import { serveCommand } from './serve.ts';
 import { synthCommand } from './synth.ts';
 import { trainCommand } from './train.ts';
 
@@ -16,6 +17,7 @@ const COMMANDS: Command[] = [
   synthCommand,
   extractCommand,
   benchCommand,
+  serveCommand,
 ];
 
 function overview(): string {
