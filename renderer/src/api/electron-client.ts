@@ -1,27 +1,13 @@
 /**
- * Electron: the preload exposes `window.glimpse` through contextBridge; the API is its `call` and
- * `subscribe`, and the menus reach the UI through `onAppCommand`.
+ * Electron: the preload exposes `window.glimpse` through contextBridge (main/electron/bridge.ts); the
+ * API is its `call` and `subscribe`, and the menus reach the UI through `onAppCommand`.
  */
-import type { ApiMethod, EngineEvent, GlimpseApi } from '../../../main/engine/api.ts';
+import type { ApiMethod, GlimpseApi } from '../../../main/engine/api.ts';
+import type { AppCommand, GlimpseBridge } from '../../../main/electron/bridge.ts';
 import { apiOver } from './glimpse-api.ts';
 import { ApiError, toErrorData } from './errors.ts';
 
-/** What the main process sends for menu items, dialogs and dropped files. */
-export type AppCommand =
-  | { type: 'navigate'; hash: string }
-  | {
-      type: 'command';
-      name: 'open-video' | 'open-model' | 'open-dataset' | 'export' | 'shortcuts' | 'about';
-    }
-  | { type: 'open'; role: 'video' | 'model' | 'dataset'; path: string };
-
-/** The renderer-facing shape of `window.glimpse` (the preload's contextBridge object). */
-export interface GlimpseBridge {
-  call(method: ApiMethod, args: unknown[]): Promise<unknown>;
-  subscribe(listener: (event: EngineEvent) => void): () => void;
-  onAppCommand(listener: (command: AppCommand) => void): () => void;
-  pathForFile(file: File): string;
-}
+export type { AppCommand, GlimpseBridge };
 
 export function bridgeOf(win: Window): GlimpseBridge | null {
   const bridge = (win as Window & { glimpse?: GlimpseBridge }).glimpse;
@@ -29,9 +15,12 @@ export function bridgeOf(win: Window): GlimpseBridge | null {
 }
 
 export function electronApi(bridge: GlimpseBridge): GlimpseApi {
+  // apiOver pairs each method with its own arguments; the bridge's per-method typing is restored there.
+  const call = bridge.call as (method: ApiMethod, args: unknown[]) => Promise<unknown>;
   return apiOver(
     (method, args) =>
-      bridge.call(method, args).catch((err: unknown) => {
+      call(method, args).catch((err: unknown) => {
+        // The bridge rejects with plain GlimpseErrorData (Errors lose their fields crossing it).
         throw new ApiError(toErrorData(err));
       }),
     (listener) => bridge.subscribe(listener),
