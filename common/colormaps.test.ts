@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import { interpolateInferno, interpolateViridis } from 'd3-scale-chromatic';
 import {
   attentionCentroid,
+  blendOverlay,
+  normaliseMap,
   colormapLut,
   COLORMAPS,
   normalisedEntropy,
@@ -94,4 +96,17 @@ test('entropy is 0 on one cell and 1 when uniform; the centroid is in grid units
   two[48] = 0.5;
   assert.deepEqual(attentionCentroid(two, 7), { x: 3.5, y: 3.5 });
   assert.ok(Math.abs(normalisedEntropy(two) - Math.log(2) / Math.log(49)) < 1e-6);
+});
+
+test('blendOverlay: colour maps mix by opacity, the spotlight darkens where attention is low', () => {
+  const map = normaliseMap(new Float32Array([0, 2, 4]));
+  assert.deepEqual(Array.from(map), [0, 0.5, 1]);
+  const rgb = new Uint8Array([100, 100, 100, 100, 100, 100, 100, 100, 100]);
+  blendOverlay(rgb, 3, map, 'jet', 0.5);
+  const jet = colormapLut('jet');
+  assert.deepEqual(Array.from(rgb.subarray(6, 9)), [Math.round(50 + jet[765] / 2), 50, 50]);
+  const rgba = new Uint8Array([200, 200, 200, 255, 200, 200, 200, 255, 200, 200, 200, 255]);
+  blendOverlay(rgba, 4, map, 'spotlight', 1);
+  assert.deepEqual(Array.from(rgba), [0, 0, 0, 255, 100, 100, 100, 255, 200, 200, 200, 255]);
+  assert.throws(() => blendOverlay(new Uint8Array(5), 3, map, 'jet', 1), /5 bytes are not 3 pixels/);
 });

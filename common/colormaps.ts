@@ -236,3 +236,42 @@ export function attentionCentroid(alpha: Float32Array | number[], K: number): { 
     }
   return sum > 0 ? { x: x / sum, y: y / sum } : { x: K / 2, y: K / 2 };
 }
+
+/** map / max(map), the notebook's normalisation of the attention image (all zeros stay zeros). */
+export function normaliseMap(map: Float32Array): Float32Array {
+  let max = 0;
+  for (let i = 0; i < map.length; i++) if (map[i] > max) max = map[i];
+  const out = new Float32Array(map.length);
+  if (max > 0) for (let i = 0; i < map.length; i++) out[i] = map[i] / max;
+  return out;
+}
+
+/**
+ * Blends a normalised attention image (values 0…1, one per pixel) over RGB (channels 3) or RGBA
+ * (channels 4, alpha kept) pixels in place. Colour maps: frame·(1 − opacity) + lut(v)·opacity.
+ * 'spotlight': frame·(1 − opacity + opacity·v) — the frame shown in proportion to attention, dark where
+ * the model does not look (its LUT is that grey multiplier). The renderer's shader computes the same.
+ */
+export function blendOverlay(
+  pixels: Uint8Array | Uint8ClampedArray,
+  channels: 3 | 4,
+  map: Float32Array,
+  colormap: ColormapName,
+  opacity: number,
+): void {
+  if (pixels.length !== map.length * channels)
+    throw new Error(`overlay: ${pixels.length} bytes are not ${map.length} pixels of ${channels} channels`);
+  const lut = colormapLut(colormap);
+  const keep = 1 - opacity;
+  for (let i = 0; i < map.length; i++) {
+    const level = Math.min(255, Math.max(0, Math.round(map[i] * 255)));
+    const o = i * channels;
+    if (colormap === 'spotlight') {
+      const gain = keep + (opacity * lut[level * 3]) / 255;
+      for (let c = 0; c < 3; c++) pixels[o + c] = Math.round(pixels[o + c] * gain);
+    } else {
+      for (let c = 0; c < 3; c++)
+        pixels[o + c] = Math.round(pixels[o + c] * keep + lut[level * 3 + c] * opacity);
+    }
+  }
+}
