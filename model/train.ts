@@ -5,9 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
+import { throwIfAborted } from '../common/progress.ts';
 import { writeCheckpoint } from './checkpoint/index.ts';
 import type { Checkpoint } from './checkpoint/types.ts';
 import { type Clip, enumerateClips, readClipBatch } from './data/clips.ts';
+import { featureSpecFromInfo } from './data/dataset-info.ts';
 import type { FeatureSplit } from './data/split.ts';
 import { evaluateSplit, selectionScore } from './evaluate.ts';
 import { AttentionModel } from './model.ts';
@@ -163,6 +165,7 @@ export async function train(
       seed: settings.seed,
     },
     provenance: { ...provenance, run: { ...state } },
+    featureSpec: featureSpecFromInfo(data.train.info, data.train.L, data.train.D),
     ...extra,
   });
 
@@ -174,7 +177,7 @@ export async function train(
       let epochLoss = 0;
       let clipsDone = 0;
       for (let b = 0; b < batches; b++) {
-        hooks.signal?.throwIfAborted();
+        throwIfAborted(hooks.signal);
         const batchClips = order.slice(b * settings.batchSize, (b + 1) * settings.batchSize);
         const batchLoss = await trainBatch(
           model,

@@ -4,6 +4,8 @@
  * WebSocket client (browser mode) and the preload bridge (Electron). Types only: the renderer imports
  * this file with `import type`.
  */
+import type { FeatureSpec } from '../../common/feature-spec.ts';
+import type { Progress as JobProgress } from '../../common/progress.ts';
 
 /** Error codes every transport carries unchanged. */
 export type GlimpseErrorCode =
@@ -18,18 +20,7 @@ export interface GlimpseErrorData {
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-/** What a model needs of the features it reads (dataset.json's spec, recorded in checkpoints). */
-export interface FeatureSpec {
-  /** Backbone spec as `glimpse extract --backbone` takes it ('builtin', a preset, a folder or URL). */
-  backbone: string;
-  frameSize: { width: number; height: number } | null;
-  fps: number;
-  /** L = K·K grid locations. */
-  locations: number;
-  /** D: channels per location. */
-  ctxDim: number;
-}
-
+export type { FeatureSpec } from '../../common/feature-spec.ts';
 export interface ModelSummary {
   path: string;
   /** Content hash of the checkpoint file(s): the cache key. */
@@ -225,18 +216,8 @@ export type JobKind = JobSpec['kind'];
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
-/** The one progress event of every long job. */
-export interface JobProgress {
-  /** 0…1. */
-  fraction: number;
-  /** Items per second, with its unit ('frames/s', 'clips/s', 'videos/s'); null before it is known. */
-  rate: number | null;
-  rateUnit: string;
-  /** Seconds left, null before it is known. */
-  eta: number | null;
-  message: string;
-}
-
+/** The one progress event of every long job (common/progress.ts). */
+export type { Progress as JobProgress } from '../../common/progress.ts';
 export interface JobInfo {
   id: string;
   kind: JobKind;

@@ -1,4 +1,5 @@
 /** The engine's one error type: what every transport sends as `{ code, message, file? }`. */
+import { CancelledError } from '../../common/progress.ts';
 import type { GlimpseErrorCode, GlimpseErrorData } from './api.ts';
 
 export class GlimpseError extends Error {
@@ -20,6 +21,7 @@ export class GlimpseError extends Error {
 /** Any thrown value as error data: GlimpseErrors keep their code, the rest become 'internal' with one line. */
 export function toErrorData(err: unknown): GlimpseErrorData {
   if (err instanceof GlimpseError) return err.toData();
+  if (err instanceof CancelledError) return { code: 'cancelled', message: err.message };
   if (err instanceof Error && err.name === 'AbortError') return { code: 'cancelled', message: 'cancelled' };
   const message = (err instanceof Error ? err.message : String(err)).split('\n')[0].trim();
   return { code: 'internal', message: message || 'unknown error' };

@@ -22,7 +22,7 @@ import {
   type TrainProgress,
   type TrainSettings,
 } from '../../model/train.ts';
-import { HOLD_OUT_FRACTION, holdOutVideos } from './hold-out.ts';
+import { HOLD_OUT_FRACTION, type HoldOut, holdOutVideos } from './hold-out.ts';
 
 export interface TrainingSpec {
   /** Feature dataset directory (reference layout). */
@@ -62,6 +62,8 @@ export interface TrainingOutcome extends TrainOutcome {
   resumePath: string;
   /** The JSON-lines run log. */
   logPath: string;
+  /** The videos held out of the training split for validation, or null when a validation split exists. */
+  heldOut: HoldOut | null;
 }
 
 /** The run log beside the checkpoint: `M.h5` → `M.log.jsonl`. */
@@ -177,6 +179,7 @@ export async function runTraining(spec: TrainingSpec, hooks: TrainingHooks = {})
   const validExists = existsSync(`${dataset}/${validName}_features.h5`);
   let data: TrainData;
   let validDescription = validName;
+  let heldOut: HoldOut | null = null;
   if (validExists) {
     const valid = await openSplit(dataset, validName, {
       locations: options.locations,
@@ -193,6 +196,7 @@ export async function runTraining(spec: TrainingSpec, hooks: TrainingHooks = {})
     };
   } else {
     const parts = holdOutVideos(trainSplit.videos, seed);
+    heldOut = parts;
     const percent = `${Math.round(HOLD_OUT_FRACTION * 100)}%`;
     validDescription =
       parts.unit === 'group'
@@ -255,7 +259,7 @@ export async function runTraining(spec: TrainingSpec, hooks: TrainingHooks = {})
       },
     );
     writeLog({ kind: 'done', ...outcome });
-    return { ...outcome, out, resumePath: statePath, logPath };
+    return { ...outcome, out, resumePath: statePath, logPath, heldOut };
   } catch (err) {
     if (hooks.signal?.aborted) throw asCancelled(hooks.signal.reason);
     throw err;

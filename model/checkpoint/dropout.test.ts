@@ -31,7 +31,7 @@ function checkpoint(options: ModelOptions): Checkpoint {
   // Weights of order one, so that every layer visibly shapes the output.
   const rng = seedrandom.alea('weights');
   for (const p of params.values()) for (let i = 0; i < p.data.length; i++) p.data[i] = rng() * 1.4 - 0.7;
-  return { options, params, classNames: [], training: {}, provenance: {} };
+  return { options, params, classNames: [], training: {}, provenance: {}, featureSpec: null };
 }
 
 function predict(ckpt: Checkpoint): Float32Array {

@@ -1,11 +1,13 @@
 /**
  * Glimpse's native checkpoint: an HDF5 file (via h5wasm) readable by h5py. One float32 dataset per
  * parameter at the root under its reference name; root attributes hold JSON strings (`glimpse_format`,
- * `options`, `class_names`, `training`, `provenance`); optional optimiser state under `optimizer/`.
+ * `options`, `class_names`, `training`, `provenance`, and `feature_spec` when the training data had one);
+ * optional optimiser state under `optimizer/`.
  */
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Dataset, File as H5File, Group } from 'h5wasm/node';
+import { parseFeatureSpec } from '../../common/feature-spec.ts';
 import type { AttentionForm, DropoutConvention, ModelOptions } from '../options.ts';
 import { validateModelOptions } from '../options.ts';
 import type { HostArray, NamedArrays } from '../tensors.ts';
@@ -97,6 +99,7 @@ export async function writeH5Checkpoint(path: string, ckpt: Checkpoint): Promise
         file.create_attribute('class_names', JSON.stringify(ckpt.classNames));
         file.create_attribute('training', JSON.stringify(ckpt.training));
         file.create_attribute('provenance', JSON.stringify(ckpt.provenance));
+        if (ckpt.featureSpec) file.create_attribute('feature_spec', JSON.stringify(ckpt.featureSpec));
         for (const [name, array] of params) writeArray(file, name, array);
         if (ckpt.optimizer) writeOptimizer(file, ckpt.optimizer);
       } finally {
@@ -237,6 +240,8 @@ export async function readH5Checkpoint(path: string): Promise<Checkpoint> {
         classNames: readJsonAttribute(file, 'class_names', path),
         training: readJsonAttribute(file, 'training', path),
         provenance: readJsonAttribute(file, 'provenance', path),
+        // Checkpoints written before the feature spec was recorded have none.
+        featureSpec: file.attrs['feature_spec'] ? readJsonAttribute(file, 'feature_spec', path) : null,
         arrays,
         optimizer,
       };
@@ -265,6 +270,7 @@ export async function readH5Checkpoint(path: string): Promise<Checkpoint> {
     classNames: classNames as string[],
     training: training as Record<string, string | number | boolean>,
     provenance,
+    featureSpec: raw.featureSpec === null ? null : parseFeatureSpec(raw.featureSpec, path),
   };
   if (raw.optimizer) ckpt.optimizer = raw.optimizer;
   return ckpt;

@@ -39,6 +39,7 @@ function ckptOf(options: ModelOptions): Checkpoint {
     classNames: ['a', 'b', 'c'],
     training: { maxlen: 12, optimizer: 'adam-reference', seed: 3 },
     provenance: {},
+    featureSpec: null,
   };
 }
 

@@ -239,6 +239,7 @@ export function checkpointFromReference(
     classNames: classNamesFromReference(dict, pklPath),
     training: trainingFromReference(dict),
     provenance: provenanceFromReference(dict, entries, npzPath),
+    featureSpec: null,
   };
 }
 

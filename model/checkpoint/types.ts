@@ -1,3 +1,4 @@
+import type { FeatureSpec } from '../../common/feature-spec.ts';
 import type { ModelOptions } from '../options.ts';
 import type { NamedArrays } from '../tensors.ts';
 
@@ -21,6 +22,8 @@ export interface Checkpoint {
   training: Record<string, string | number | boolean>;
   /** Where the model came from: dataset, epochs, seed, git revision, timestamps. */
   provenance: Record<string, unknown>;
+  /** The features it was trained on (dataset.json's spec); null for reference `.npz` files and older `.h5`. */
+  featureSpec: FeatureSpec | null;
   /** Optimiser state for `train --resume`; absent in reference `.npz` files and in exports. */
   optimizer?: OptimizerState;
 }

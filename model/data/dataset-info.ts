@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { FeatureSpec } from '../../common/feature-spec.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { linesText, readLines } from './text-files.ts';
 
@@ -57,6 +58,24 @@ export async function readDatasetInfo(dir: string): Promise<Partial<DatasetInfo>
     throw new Error(`${file}: layout '${String(info.layout)}' is not supported (only 'channel-major')`);
   }
   return info;
+}
+
+/**
+ * What a checkpoint trained on this data records of it: dataset.json's backbone, frame size and fps with
+ * the split's own L and D; null when dataset.json is absent or does not name the backbone and the fps.
+ */
+export function featureSpecFromInfo(
+  info: Partial<DatasetInfo> | null,
+  locations: number,
+  ctxDim: number,
+): FeatureSpec | null {
+  if (!info || typeof info.backbone !== 'string' || typeof info.fps !== 'number') return null;
+  const size = info.frameSize;
+  const frameSize =
+    size && Number.isInteger(size.width) && Number.isInteger(size.height)
+      ? { width: size.width, height: size.height }
+      : null;
+  return { backbone: info.backbone, frameSize, fps: info.fps, locations, ctxDim };
 }
 
 export async function writeDatasetJson(dir: string, info: DatasetInfo): Promise<void> {
