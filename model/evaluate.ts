@@ -1,9 +1,11 @@
 /**
  * Runs a model over every clip of a split and turns per-step outputs into clip, video and dataset results
- * (the `predict` / `evaluate` results JSON of DESIGN.md).
+ * (the `predict` / `evaluate` results JSON of DESIGN.md). Clip batches run in this thread or on a worker pool,
+ * several at once; either way every batch is the same and results are taken in batch order, so both give the
+ * same numbers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type Clip, enumerateClips, readClipBatch } from './data/clips.ts';
+import { type Clip, type ClipBatch, enumerateClips, readClipBatch } from './data/clips.ts';
 import type { FeatureSplit } from './data/split.ts';
 import {
   classificationMetrics,
@@ -16,6 +18,7 @@ import {
   type MultilabelMetrics,
 } from './metrics.ts';
 import type { AttentionModel } from './model.ts';
+import { poolBackend, WorkerPool } from './parallel/pool.ts';
 
 export interface EvaluationSettings {
   maxlen: number;
@@ -29,6 +32,13 @@ export interface EvaluationSettings {
   videoIndices?: readonly number[];
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** Run the clip batches on this pool (given the model's parameters first) instead of this thread. */
+  pool?: WorkerPool | null;
+  /**
+   * Without a pool: run on a pool of this many workers, started and closed here, where the backend is one
+   * workers can run (wasm, cpu); 1 or unset: this thread.
+   */
+  workers?: number;
 }
 
 export interface ClipResult {
@@ -61,44 +71,102 @@ export function clipsOf(
   return clips.filter((c) => wanted.has(c.video));
 }
 
+/** A batch's per-step outputs, step-major as the network returns them: probs (T, B, C), alphas (T, B, L). */
+interface StepOutputs {
+  probs: Float32Array;
+  alphas: Float32Array;
+}
+
+async function runHere(model: AttentionModel, block: ClipBatch): Promise<StepOutputs> {
+  const [probs, alphas] = tf.tidy(() => {
+    const out = model.run(tf.tensor4d(block.x, [block.T, block.B, block.L, block.D]), false);
+    return [out.probs, out.alphas];
+  });
+  try {
+    const [p, a] = await Promise.all([probs.data(), alphas.data()]);
+    return { probs: p as Float32Array, alphas: a as Float32Array };
+  } finally {
+    tf.dispose([probs, alphas]);
+  }
+}
+
+/** Clip b's steps of a step-major (T, B, width) array, as [T][width]. */
+function stepsOf(flat: Float32Array, T: number, B: number, b: number, width: number): number[][] {
+  return Array.from({ length: T }, (_, t) =>
+    Array.from(flat.subarray((t * B + b) * width, (t * B + b + 1) * width)),
+  );
+}
+
+/** The pool to evaluate on, and whether this call owns it (started it, so closes it). */
+async function evaluationPool(
+  model: AttentionModel,
+  settings: EvaluationSettings,
+): Promise<{ pool: WorkerPool | null; owned: boolean }> {
+  if (settings.pool) return { pool: settings.pool, owned: false };
+  const backend = poolBackend(tf.getBackend());
+  const workers = settings.workers ?? 1;
+  if (workers <= 1 || !backend) return { pool: null, owned: false };
+  const params = await model.parameters();
+  return { pool: await WorkerPool.start({ workers, backend, options: model.options, params }), owned: true };
+}
+
 export async function evaluateSplit(
   model: AttentionModel,
   split: FeatureSplit,
   settings: EvaluationSettings,
 ): Promise<EvaluationResult> {
-  const { multilabel, nActions } = model.options;
+  const { multilabel, nActions, locations } = model.options;
   const clips = clipsOf(split, settings);
   const perVideo = new Map<number, { clip: ClipResult; score: number[]; prediction: number }[]>();
-  for (let first = 0; first < clips.length; first += settings.batchSize) {
-    settings.signal?.throwIfAborted();
-    const batch = clips.slice(first, first + settings.batchSize);
-    const block = readClipBatch(split, batch, settings.maxlen);
-    const [probs, alphas] = tf.tidy(() => {
-      const x = tf.tensor4d(block.x, [block.T, block.B, block.L, block.D]);
-      const out = model.run(x, false);
-      // (B, T, ·) so each clip's steps are contiguous.
-      return [tf.transpose(out.probs, [1, 0, 2]), tf.transpose(out.alphas, [1, 0, 2])];
-    });
-    const probsByClip = (await probs.array()) as number[][][];
-    const alphaByClip = settings.keepSteps ? ((await alphas.array()) as number[][][]) : null;
-    probs.dispose();
-    alphas.dispose();
+
+  const absorb = (batch: readonly Clip[], out: StepOutputs, T: number): void => {
+    const B = batch.length;
     batch.forEach((clip, b) => {
-      const steps = probsByClip[b];
+      const steps = stepsOf(out.probs, T, B, b, nActions);
       const single = multilabel ? null : clipPrediction(steps, settings.lastN);
       const score = single
         ? single.summed.map((s) => s / Math.min(settings.lastN, steps.length))
         : clipScores(steps, settings.lastN);
       const result: ClipResult = { start: clip.start };
-      if (alphaByClip) {
+      if (settings.keepSteps) {
         result.probs = steps;
-        result.alpha = alphaByClip[b];
+        result.alpha = stepsOf(out.alphas, T, B, b, locations);
       }
       const list = perVideo.get(clip.video) ?? [];
       list.push({ clip: result, score, prediction: single ? single.prediction : -1 });
       perVideo.set(clip.video, list);
     });
-    settings.onProgress?.(Math.min(first + batch.length, clips.length), clips.length);
+  };
+
+  const { pool, owned } = await evaluationPool(model, settings);
+  // Batches in flight, oldest first: one in this thread, one per worker on a pool.
+  const queue: { batch: Clip[]; T: number; out: Promise<StepOutputs> }[] = [];
+  let done = 0;
+  const takeOldest = async (): Promise<void> => {
+    const head = queue.shift();
+    if (!head) return;
+    absorb(head.batch, await head.out, head.T);
+    done += head.batch.length;
+    settings.onProgress?.(done, clips.length);
+  };
+  try {
+    if (pool && !owned) await pool.setParameters(model.variables);
+    const depth = pool ? pool.size : 1;
+    for (let first = 0; first < clips.length; first += settings.batchSize) {
+      settings.signal?.throwIfAborted();
+      const batch = clips.slice(first, first + settings.batchSize);
+      const block = readClipBatch(split, batch, settings.maxlen);
+      const out = pool ? pool.infer(block.x, [block.T, block.B, block.L, block.D]) : runHere(model, block);
+      // Failures surface when the batch is taken; until then keep them from being unhandled.
+      out.catch(() => undefined);
+      queue.push({ batch, T: block.T, out });
+      if (queue.length >= depth) await takeOldest();
+    }
+    while (queue.length > 0) await takeOldest();
+  } finally {
+    // Nothing left running on the workers (or the backend) once this returns or throws.
+    await Promise.allSettled(queue.map((q) => q.out));
+    if (owned) await pool?.close();
   }
 
   const videos: VideoResult[] = [];

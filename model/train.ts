@@ -212,6 +212,7 @@ export async function train(
         keepSteps: false,
         videoIndices: data.validVideos,
         signal: hooks.signal,
+        pool,
       });
       const score = selectionScore(validation);
       // Ties go to the later model, as the reference's `>=`.

@@ -9,6 +9,7 @@ import { readCheckpoint } from '../../model/checkpoint/index.ts';
 import { openSplit } from '../../model/data/split.ts';
 import { evaluateSplit, type EvaluationResult, type VideoResult } from '../../model/evaluate.ts';
 import { AttentionModel } from '../../model/model.ts';
+import { defaultWorkerCount } from '../../model/parallel/pool.ts';
 import type { ModelOptions } from '../../model/options.ts';
 import { attentionOnActor, type AttentionOnActor } from '../features/attention-boxes.ts';
 
@@ -34,6 +35,8 @@ export interface EvaluationSpec {
   boxes?: string;
   /** The backend the caller chose, for the report; default tfjs's current one. */
   backendName?: string;
+  /** Worker threads for the clip batches (wasm/cpu backends); default one per core, at most two. */
+  workers?: number;
 }
 
 export interface EvaluationHooks {
@@ -89,6 +92,7 @@ export async function runEvaluation(
         stride,
         lastN,
         batchSize,
+        workers: spec.workers ?? defaultWorkerCount(batchSize),
         // Attention on the actor needs every step's attention; the report keeps it only when asked to.
         keepSteps: keepSteps || spec.boxes !== undefined,
         signal: hooks.signal,
