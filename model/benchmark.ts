@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { AttentionModel } from './model.ts';
-import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from './options.ts';
+import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../common/options.ts';
 import { Optimizer } from './optimizers.ts';
 import type { FeatureShape } from './parallel/protocol.ts';
 import { WorkerPool } from './parallel/pool.ts';

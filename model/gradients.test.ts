@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { chooseBackend } from './backend.ts';
 import { dataLoss, weightDecay } from './loss.ts';
 import { AttentionModel } from './model.ts';
-import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from './options.ts';
+import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../common/options.ts';
 
 const T = 4;
 const B = 3;

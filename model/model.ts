@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { forward, type ForwardOutput } from './network.ts';
-import { type ModelOptions, validateModelOptions } from './options.ts';
+import { type ModelOptions, validateModelOptions } from '../common/options.ts';
 import { checkParameters, initParameters, parameterSpecs } from './params.ts';
 import type { NamedArrays } from './tensors.ts';
 

@@ -3,7 +3,7 @@
  * with the paper's Eq. 4 attention and stacked LSTM layers as options.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelOptions } from './options.ts';
+import type { ModelOptions } from '../common/options.ts';
 import { lstmLayerName } from './params.ts';
 
 export type ParamTensors = Map<string, tf.Tensor>;

@@ -3,7 +3,7 @@
  * `init_params` / `param_init_lstm_cond` (original-code.md §1.2), in the reference order.
  */
 import seedrandom from 'seedrandom';
-import type { ModelOptions } from './options.ts';
+import type { ModelOptions } from '../common/options.ts';
 import { type HostArray, type NamedArrays, shapesEqual, sizeOf } from './tensors.ts';
 
 type Init = 'norm' | 'ortho' | 'gauss001' | 'zeros' | 'lstmW' | 'lstmU';

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dataLoss, weightDecay } from './loss.ts';
 import { releaseCachedTransposes } from './matmul-gradient.ts';
 import type { AttentionModel } from './model.ts';
-import type { ModelOptions } from './options.ts';
+import type { ModelOptions } from '../common/options.ts';
 import type { Optimizer } from './optimizers.ts';
 import { tensorFromReusedBuffer } from './parallel/host-copy.ts';
 import type { WorkerPool } from './parallel/pool.ts';

@@ -26,7 +26,7 @@ export interface ModelSummary {
   /** Content hash of the checkpoint file(s): the cache key. */
   hash: string;
   format: 'h5' | 'npz';
-  /** Model options (camelCase, as model/options.ts). */
+  /** Model options (camelCase, as common/options.ts). */
   options: { [key: string]: JsonValue };
   classNames: string[];
   /** Null for reference `.npz` files: Inspect of a raw video then asks for a backbone. */

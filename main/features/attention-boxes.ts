@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { clipFrameIndices } from '../../model/data/clips.ts';
+import { clipFrameIndices } from '../../common/clips.ts';
 
 /** [x, y, w, h] in pixels of the source frame, top-left origin. */
 export type Box = [number, number, number, number];

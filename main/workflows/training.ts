@@ -11,7 +11,7 @@ import { asCancelled, type Progress } from '../../common/progress.ts';
 import { readCheckpoint } from '../../model/checkpoint/index.ts';
 import { openSplit } from '../../model/data/split.ts';
 import { AttentionModel } from '../../model/model.ts';
-import { DEFAULT_MODEL_OPTIONS, type ModelOptions, validateModelOptions } from '../../model/options.ts';
+import { DEFAULT_MODEL_OPTIONS, type ModelOptions, validateModelOptions } from '../../common/options.ts';
 import { parseOptimizerName } from '../../model/optimizers.ts';
 import { defaultWorkerCount } from '../../model/parallel/pool.ts';
 import {

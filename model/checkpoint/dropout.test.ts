@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import seedrandom from 'seedrandom';
 import { forward } from '../network.ts';
-import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../options.ts';
+import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../../common/options.ts';
 import { initParameters } from '../params.ts';
 import { dropoutConsumers, toDropoutConvention } from './dropout.ts';
 import type { Checkpoint } from './types.ts';

@@ -3,7 +3,7 @@
  * activations by 0.5 at test time; inverted dropout leaves them alone. Scaling every weight matrix that
  * consumes a dropped-out activation by 2 (or by 0.5 the other way) keeps test-time predictions identical.
  */
-import type { DropoutConvention, ModelOptions } from '../options.ts';
+import type { DropoutConvention, ModelOptions } from '../../common/options.ts';
 import { lstmLayerName } from '../params.ts';
 import type { NamedArrays } from '../tensors.ts';
 import type { Checkpoint } from './types.ts';

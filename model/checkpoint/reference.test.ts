@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../options.ts';
+import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../../common/options.ts';
 import { initParameters } from '../params.ts';
 import { readCheckpoint, writeCheckpoint } from './index.ts';
 import { encodeNpy } from './npy.ts';

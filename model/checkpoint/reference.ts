@@ -3,8 +3,8 @@
  * to and from a Checkpoint. Model structure goes to `options`, everything else to `training`.
  */
 import { basename } from 'node:path';
-import type { AttentionForm, ModelOptions } from '../options.ts';
-import { validateModelOptions } from '../options.ts';
+import type { AttentionForm, ModelOptions } from '../../common/options.ts';
+import { validateModelOptions } from '../../common/options.ts';
 import type { HostArray, NamedArrays } from '../tensors.ts';
 import { decodeNpzEntry, type NpzEntries } from './npz.ts';
 import { type PickleData, type PickleDict, type PickleInput, PyFloat } from './pickle.ts';

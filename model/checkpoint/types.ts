@@ -1,5 +1,5 @@
 import type { FeatureSpec } from '../../common/feature-spec.ts';
-import type { ModelOptions } from '../options.ts';
+import type { ModelOptions } from '../../common/options.ts';
 import type { NamedArrays } from '../tensors.ts';
 
 /** Optimiser state a training run needs to resume exactly (e.g. Adam moments), kept in `.h5` checkpoints only. */

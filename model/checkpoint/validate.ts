@@ -1,5 +1,5 @@
 /** Checks a checkpoint's parameters against its options, naming the file in every error. */
-import type { ModelOptions } from '../options.ts';
+import type { ModelOptions } from '../../common/options.ts';
 import { checkParameters, parameterSpecs } from '../params.ts';
 import type { NamedArrays } from '../tensors.ts';
 

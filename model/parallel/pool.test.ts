@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { chooseBackend } from '../backend.ts';
 import { AttentionModel } from '../model.ts';
-import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../options.ts';
+import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../../common/options.ts';
 import { Optimizer } from '../optimizers.ts';
 import type { NamedArrays } from '../tensors.ts';
 import { type MicroBatch, trainStep } from '../train-step.ts';
@@ -156,7 +156,7 @@ test('an open, idle pool does not keep the process from exiting', () => {
   const script = `
     import { chooseBackend } from './model/backend.ts';
     import { AttentionModel } from './model/model.ts';
-    import { DEFAULT_MODEL_OPTIONS } from './model/options.ts';
+    import { DEFAULT_MODEL_OPTIONS } from './common/options.ts';
     import { WorkerPool } from './model/parallel/pool.ts';
     await chooseBackend('${BACKEND}');
     const options = { ...DEFAULT_MODEL_OPTIONS, ctxDim: 4, locations: 2, dim: 3, dimOut: 3, nActions: 2 };

@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelOptions } from '../options.ts';
+import type { ModelOptions } from '../../common/options.ts';
 import type { HostArray, NamedArrays } from '../tensors.ts';
 import type { LossSettings, MicroBatch, MicroBatchReader } from '../train-step.ts';
 import {

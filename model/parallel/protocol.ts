@@ -1,5 +1,5 @@
 /** Messages between a WorkerPool and its workers. Large arrays travel in SharedArrayBuffers or are transferred. */
-import type { ModelOptions } from '../options.ts';
+import type { ModelOptions } from '../../common/options.ts';
 import { parameterSpecs } from '../params.ts';
 import { sizeOf } from '../tensors.ts';
 import type { LossSettings } from '../train-step.ts';
