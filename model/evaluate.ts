@@ -16,7 +16,7 @@ import {
   multilabelMetrics,
   type ClassificationMetrics,
   type MultilabelMetrics,
-} from './metrics.ts';
+} from '../common/metrics.ts';
 import type { AttentionModel } from './model.ts';
 import { poolBackend, WorkerPool } from './parallel/pool.ts';
 

@@ -13,7 +13,7 @@ import { featureSpecFromInfo } from './data/dataset-info.ts';
 import type { FeatureSplit } from './data/split.ts';
 import { evaluateSplit, selectionScore } from './evaluate.ts';
 import { AttentionModel } from './model.ts';
-import type { ModelOptions } from './options.ts';
+import type { ModelOptions } from '../common/options.ts';
 import { Optimizer, type OptimizerName } from './optimizers.ts';
 import { poolBackend, WorkerPool } from './parallel/pool.ts';
 import { type MicroBatch, trainStep } from './train-step.ts';

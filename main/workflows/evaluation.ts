@@ -10,7 +10,7 @@ import { openSplit } from '../../model/data/split.ts';
 import { evaluateSplit, type EvaluationResult, type VideoResult } from '../../model/evaluate.ts';
 import { AttentionModel } from '../../model/model.ts';
 import { defaultWorkerCount } from '../../model/parallel/pool.ts';
-import type { ModelOptions } from '../../model/options.ts';
+import type { ModelOptions } from '../../common/options.ts';
 import { attentionOnActor, type AttentionOnActor } from '../features/attention-boxes.ts';
 
 export interface EvaluationSpec {
