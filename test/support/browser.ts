@@ -5,11 +5,10 @@
  * ("Test hooks"): data-view, aria-busy, data-frame, aria-label="video frame" and the controls' names.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { decodeMessage, encodeMessage, type ServerMessage } from '../../common/wire.ts';
 import type { ApiMethod, EngineEvent, GlimpseApi, GlimpseErrorData, JobInfo } from '../../main/engine/api.ts';
@@ -20,39 +19,7 @@ import { runTool } from '../../main/media/tool-process.ts';
 import { REPO_ROOT } from './cli.ts';
 import { readFrameCode } from './frame-coded-videos.ts';
 
-export const CHROMIUM = process.env.GLIMPSE_CHROMIUM ?? '/usr/bin/chromium';
-
-/** Flags for a quiet, reproducible chromium: no GPU, no network chatter, no first-run UI. */
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-/** True where the browser tests can run (Debian's chromium installed); they are skipped elsewhere. */
-export const HAVE_CHROMIUM = existsSync(CHROMIUM);
-
-export interface LaunchOptions {
-  /** X display (":99") for a headed window; headless when absent. */
-  display?: string;
-  /** More chromium flags. */
-  args?: string[];
-}
-
-export async function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
-  const headed = options.display !== undefined;
-  const window = headed ? ['--window-position=0,0', '--window-size=1600,1000'] : [];
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: !headed,
-    args: [...CHROMIUM_FLAGS, ...window, ...(options.args ?? [])],
-    env: headed ? { ...process.env, DISPLAY: options.display } : process.env,
-    timeout: 60_000,
-  });
-}
+export { HAVE_CHROMIUM, launchChromium, type LaunchOptions } from '../../main/bench/chromium.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // glimpse serve
@@ -141,6 +108,8 @@ type Result<M extends ApiMethod> = Awaited<ReturnType<GlimpseApi[M]>>;
 
 export class ApiClient {
   readonly events: EngineEvent[] = [];
+  /** Errors the server could not attribute to a call (a message it could not even decode). */
+  readonly unattributed: GlimpseErrorData[] = [];
   private readonly pending = new Map<number, (message: ServerMessage) => void>();
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private nextId = 1;
@@ -153,8 +122,13 @@ export class ApiClient {
         for (const listener of this.listeners) listener(message.event);
         return;
       }
-      this.pending.get(message.id)?.(message);
-      this.pending.delete(message.id);
+      const settle = this.pending.get(message.id);
+      if (settle) {
+        settle(message);
+        this.pending.delete(message.id);
+      } else if (!message.ok) {
+        this.unattributed.push(message.error);
+      }
     });
     socket.on('close', () => {
       for (const settle of this.pending.values()) {
@@ -303,6 +277,18 @@ export async function dataFrame(page: Page): Promise<number> {
 export async function waitForFrame(page: Page, n: number, timeoutMs = 30_000): Promise<void> {
   await page.locator(`[data-frame="${n}"]`).first().waitFor({ timeout: timeoutMs });
   await page.locator('[data-view][aria-busy="false"]').first().waitFor({ timeout: timeoutMs });
+}
+
+/** Waits until the player has shown frame `n` or a later one (while playing). */
+export async function waitForFrameAtLeast(page: Page, n: number, timeoutMs = 30_000): Promise<void> {
+  await page.waitForFunction(
+    ({ n }) => {
+      const doc = (globalThis as unknown as { document: PageDocument }).document;
+      return Number(doc.querySelector('[data-frame]')?.getAttribute('data-frame') ?? -1) >= n;
+    },
+    { n },
+    { timeout: timeoutMs },
+  );
 }
 
 export interface FrameOnScreen {
