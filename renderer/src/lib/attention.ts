@@ -4,7 +4,7 @@
  * probabilities, the running decision). Pure functions of the result, no DOM.
  */
 import type { InspectClip, InspectResult } from '../../../main/engine/api.ts';
-import { attentionCentroid, normalisedEntropy } from '../../../common/colormaps.ts';
+import { attentionCentroid, normalisedEntropy, normaliseMap } from '../../../common/colormaps.ts';
 
 export interface StepRef {
   clip: number;
@@ -35,18 +35,12 @@ export function probsOf(result: InspectResult, ref: StepRef): Float32Array {
 /**
  * The display normalisation of the overlay and the kymograph: α / max α over the step's locations, so the
  * most attended cell is the top of the colormap and a cell with no attention its bottom. The overlay
- * then shows colormap entry round(255 · α_l / max α).
+ * then shows colormap entry round(255 · α_l / max α), as the exports do (common/colormaps normaliseMap).
  */
 export function displayMap(alpha: Float32Array): { values: Float32Array; max: number } {
   let max = 0;
   for (const a of alpha) if (a > max) max = a;
-  const values = new Float32Array(alpha.length);
-  if (max > 0) for (let i = 0; i < alpha.length; i++) values[i] = alpha[i] / max;
-  return { values, max };
-}
-
-export function lutIndex(value: number): number {
-  return Math.max(0, Math.min(255, Math.round(value * 255)));
+  return { values: normaliseMap(alpha), max };
 }
 
 /** Clip c decides from its last lastN steps: frames [start + steps − lastN, start + steps). */
