@@ -12,7 +12,7 @@ import {
   requireFlag,
   UsageError,
 } from './command.ts';
-import { formatDuration, ProgressLine } from './progress.ts';
+import { progressDetail, ProgressLine } from './progress.ts';
 
 const presets = Object.entries(BACKBONE_PRESETS)
   .map(([name, p]) => `                         ${name.padEnd(18)} ${p.map} (needs internet once)`)
@@ -137,12 +137,7 @@ async function run(argv: string[]): Promise<number> {
         progress.done();
         process.stderr.write(`${line}\n`);
       },
-      onProgress: (p) =>
-        progress.update(
-          p.split,
-          p.videosDone / Math.max(1, p.videosTotal),
-          `${p.videosDone}/${p.videosTotal} videos ${p.framesPerS.toFixed(1)} frames/s ETA ${formatDuration(p.etaS)}`,
-        ),
+      onProgress: (p, detail) => progress.update(detail.split, p.fraction, progressDetail(p)),
     });
   } finally {
     progress.done();

@@ -32,7 +32,7 @@ test('extracts every split; the split reads back with the backbone L and D; shor
     outDir: out,
     backbone,
     batch: 4,
-    onProgress: (p) => progress.push(p.videosDone),
+    onProgress: (_, detail) => progress.push(detail.videosDone),
   });
   assert.equal(report.complete, true);
   assert.equal(

@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { etaFrom, throwIfAborted, type Progress } from '../../common/progress.ts';
 import { writeFileAtomic } from '../../model/atomic-file.ts';
 import { readDatasetInfo, type DatasetInfo, type JsonValue } from '../../model/data/dataset-info.ts';
 import { splitFiles } from '../../model/data/split.ts';
@@ -44,7 +45,8 @@ export interface ExtractOptions {
   /** The command line or caller, for provenance. */
   invokedAs?: string;
   signal?: AbortSignal;
-  onProgress?: (progress: ExtractProgress) => void;
+  /** The one Progress event of every job (frames/s and the ETA of this run), with the per-split detail. */
+  onProgress?: (progress: Progress, detail: ExtractProgress) => void;
   log?: (line: string) => void;
 }
 
@@ -162,14 +164,24 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractRepo
     const framesPerS = seconds > 0 ? report.run.frames / seconds : 0;
     const doneThisRun = videosDone - videosBefore;
     const perVideo = doneThisRun > 0 ? seconds / doneThisRun : NaN;
-    opts.onProgress?.({
+    const detail: ExtractProgress = {
       split,
       videosDone,
       videosTotal,
       frames: report.run.frames,
       framesPerS,
       etaS: (videosTotal - videosDone) * perVideo,
-    });
+    };
+    opts.onProgress?.(
+      {
+        fraction: videosTotal > 0 ? videosDone / videosTotal : 1,
+        rate: framesPerS > 0 ? framesPerS : null,
+        rateUnit: 'frames/s',
+        eta: etaFrom(videosTotal - videosDone, doneThisRun > 0 ? doneThisRun / seconds : null),
+        message: `${videosDone}/${videosTotal} videos`,
+      },
+      detail,
+    );
   };
 
   // One decoding stream over the videos left in every split, so the decoder never waits between splits.
@@ -177,7 +189,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractRepo
   try {
     const jobs: { split: number; video: ManifestVideo }[] = [];
     for (const [s, split] of manifest.splits.entries()) {
-      opts.signal?.throwIfAborted();
+      throwIfAborted(opts.signal);
       const writer = await openWriter(outDir, split.name, backbone, settings.compression, fresh, log);
       writers.push(writer);
       const start = skipDone(writer, split.videos, outDir);
@@ -197,7 +209,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractRepo
     const files = jobs.map((j) => path.join(manifest.root, j.video.file));
     let open = -1;
     for await (const event of decodeVideos(files, { fps, size: backbone.inputSize, batch })) {
-      opts.signal?.throwIfAborted();
+      throwIfAborted(opts.signal);
       const { video } = jobs[event.video];
       const writer = writers[jobs[event.video].split];
       if (event.kind === 'frames') {
