@@ -40,6 +40,9 @@ divides it by the fastest sgemm the peer measured (the machine's matrix units, a
   --python P         interpreter for the peer (default /usr/bin/python3)
   --no-extract       skip the extraction figures (frames/s end to end and decoding alone, built-in backbone
                      on a generated synthetic set)
+  --ui               also the UI figures (headless chromium against browser mode, see main/bench/ui.ts):
+                     overlay playback frames/s at 640×480, deep link → first frame with its attention
+                     (cached and new video), input latency while a training job runs
   --json             one JSON object per line instead of a table
 `;
 
@@ -53,6 +56,7 @@ const FLAGS = {
   'no-extract': { type: 'boolean' },
   'peer-threads': { type: 'string' },
   python: { type: 'string' },
+  ui: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -283,6 +287,13 @@ async function run(argv: string[]): Promise<number> {
     log('  extraction (built-in backbone, synthetic videos)…');
     extraction = await benchExtraction();
   }
+  let ui: { json: string; text: string }[] = [];
+  if (v.ui) {
+    log('  UI (headless chromium, browser mode)…');
+    // playwright-core is a devDependency: loaded only when asked for.
+    const { benchUi, describeUiFigure } = await import('../bench/ui.ts');
+    ui = (await benchUi({ log })).map((f) => ({ json: JSON.stringify(f), text: describeUiFigure(f) }));
+  }
   const refusal = peers ? peerRatioRefusal(peerRuns(peers)) : null;
   const report: Report = {
     backend: backend.name,
@@ -299,8 +310,10 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(
       `${jsonLines(report)}\n${extraction ? `${extractionJson(report, extraction)}\n` : ''}`,
     );
+    for (const f of ui) process.stdout.write(`${f.json}\n`);
   } else {
     process.stdout.write(table(report) + (extraction ? extractionLine(extraction) : ''));
+    for (const f of ui) process.stdout.write(`${f.text}\n`);
   }
   return 0;
 }
