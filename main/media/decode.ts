@@ -7,6 +7,7 @@
 // exiting 0), the generator throws one Error naming the file with ffmpeg's last error line. Callers that
 // prefer whatever decodes can pass `tolerateErrors: true`; a non-zero exit still throws then.
 import { spawn } from 'node:child_process';
+import { asCancelled } from '../../common/progress.ts';
 import { assertReadableInput } from './input-file.ts';
 import { locateFfmpeg, type FfmpegLocation } from './locate.ts';
 import { describeInputFailure, firstVideoStreamInput, lastToolLine, StderrTail } from './tool-process.ts';
@@ -74,17 +75,13 @@ function validate(file: string, options: DecodeOptions): void {
   }
 }
 
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new DOMException('decoding aborted', 'AbortError');
-}
-
 export async function* decodeFrames(file: string, options: DecodeOptions): AsyncGenerator<DecodedFrame> {
   validate(file, options);
   const { signal } = options;
-  if (signal?.aborted) throw abortError(signal);
+  if (signal?.aborted) throw asCancelled(signal.reason);
   await assertReadableInput(file);
   const tools = options.tools ?? (await locateFfmpeg());
-  if (signal?.aborted) throw abortError(signal);
+  if (signal?.aborted) throw asCancelled(signal.reason);
 
   const frameBytes = options.width * options.height * 3;
   const child = spawn(tools.ffmpeg, decodeArgs(file, options), {
@@ -119,14 +116,14 @@ export async function* decodeFrames(file: string, options: DecodeOptions): Async
         offset += take;
         if (filled === frameBytes) {
           yield { index: index++, rgb: frame };
-          if (signal?.aborted) throw abortError(signal);
+          if (signal?.aborted) throw asCancelled(signal.reason);
           frame = new Uint8Array(frameBytes);
           filled = 0;
         }
       }
     }
     const result = await exited;
-    if (signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) throw asCancelled(signal.reason);
     if (spawnError) throw new Error(`${file}: cannot start ffmpeg (${(spawnError as Error).message})`);
     const lines = stderr.lines();
     if (result.code !== 0) {

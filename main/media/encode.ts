@@ -3,6 +3,7 @@
 // The container comes from the extension (.mp4 .m4v .mov .avi .mkv .webm); the file appears atomically.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { asCancelled } from '../../common/progress.ts';
 import {
   commitTempFile as commitTemp,
   removeQuietly as discardTemp,
@@ -108,11 +109,7 @@ export async function encodeFrames(
     }
     child.stdin.end();
     const result = await exited;
-    if (signal?.aborted) {
-      throw signal.reason instanceof Error
-        ? signal.reason
-        : new DOMException('encoding aborted', 'AbortError');
-    }
+    if (signal?.aborted) throw asCancelled(signal.reason);
     if (result.error) throw new Error(`${file}: cannot start ffmpeg (${result.error.message})`);
     if (result.code !== 0) {
       const last = lastToolLine(temp, stderr.lines());

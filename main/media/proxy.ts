@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { asCancelled } from '../../common/progress.ts';
 import {
   commitTempFile as commitTemp,
   removeQuietly as discardTemp,
@@ -153,9 +154,7 @@ async function transcode(
       child.on('error', (error) => resolve({ code: null, error }));
       child.on('close', (code) => resolve({ code }));
     });
-    if (signal?.aborted) {
-      throw signal.reason instanceof Error ? signal.reason : new DOMException('proxy aborted', 'AbortError');
-    }
+    if (signal?.aborted) throw asCancelled(signal.reason);
     if (result.error) throw new Error(`${file}: cannot start ffmpeg (${result.error.message})`);
     if (result.code !== 0)
       throw new Error(describeInputFailure(file, stderr.lines(), 'making a playback proxy failed'));
