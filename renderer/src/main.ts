@@ -8,7 +8,11 @@ import './app.css';
 dropTokenFromAddress(window);
 let app: AppState | null = null;
 const transport = connectApi(window, (state) => {
-  if (app) app.connection = state;
+  if (!app) return;
+  const reconnected = state.connected && !app.connection.connected;
+  app.connection = state;
+  // Job events sent while the socket was down are lost: read the job list again.
+  if (reconnected) void app.refresh();
 });
 app = new AppState(transport.api, transport.bridge);
 app.setRouteFromHash(window.location.hash);

@@ -28,6 +28,8 @@ export class AppState {
   connection = $state<ConnectionState>({ connected: true, reason: null });
   picker = $state<PickerRole | null>(null);
   shortcutsOpen = $state(false);
+  /** The last Inspect address, so the Inspect tab goes back to what was open. */
+  lastInspectHash = $state('#/inspect');
   readonly #waiters = new Map<string, ((job: JobInfo) => void)[]>();
 
   constructor(api: GlimpseApi, bridge: GlimpseBridge | null) {
