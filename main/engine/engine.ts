@@ -3,7 +3,8 @@
  * main/workflows), with a workspace, a media registry and a job runner. Both hosts (browser mode's
  * server, Electron's utility process) create one and route validated calls to it.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chooseBackend } from '../../model/backend.ts';
 import { locateFfmpeg } from '../media/locate.ts';
@@ -28,8 +29,11 @@ import type {
 import { browseDir } from './browse.ts';
 import { listDatasetVideos, openDatasetDir } from './datasets.ts';
 import { GlimpseError } from './errors.ts';
+import { Inspector } from './inspect.ts';
+import { DEMO_FILE } from './job-tasks.ts';
+import { JobRunner } from './jobs.ts';
 import { MediaRegistry } from './media-registry.ts';
-import { openModelFile } from './models.ts';
+import type { JobContext } from './task-protocol.ts';
 import { VideoLibrary } from './videos.ts';
 import { Workspace } from './workspace.ts';
 
@@ -60,9 +64,86 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const media = new MediaRegistry();
   const videos = new VideoLibrary(workspace.cacheDir('proxies'), media, options.mediaUrl);
   const listeners = new Set<(event: EngineEvent) => void>();
+  const emit = (event: EngineEvent) => {
+    for (const listener of listeners) listener(event);
+  };
   const abs = (p: string) => path.resolve(p);
-  const notYet = (what: string) =>
-    Promise.reject(new GlimpseError('internal', `${what}: not implemented yet`));
+  const inspector = new Inspector(workspace, videos, backend.name);
+
+  const mustExist = (file: string) => {
+    if (!existsSync(file)) throw new GlimpseError('not-found', `${file}: file not found`, file);
+  };
+  /** Paths made absolute, so a job means the same files whatever the worker's directory. */
+  const absoluteSpec = (spec: JobSpec): JobSpec => {
+    const request = (r: InspectRequest): InspectRequest => ({
+      ...r,
+      model: abs(r.model),
+      source:
+        r.source.kind === 'video'
+          ? { kind: 'video', path: abs(r.source.path) }
+          : { ...r.source, dir: abs(r.source.dir) },
+    });
+    switch (spec.kind) {
+      case 'extract':
+        return { ...spec, videosDir: abs(spec.videosDir), outDir: abs(spec.outDir) };
+      case 'train':
+        return { ...spec, dataset: abs(spec.dataset), out: abs(spec.out) };
+      case 'evaluate':
+        return { ...spec, model: abs(spec.model), dataset: abs(spec.dataset) };
+      case 'export-npz':
+        return { ...spec, model: abs(spec.model), out: abs(spec.out) };
+      case 'inspect':
+        return { ...spec, request: request(spec.request) };
+      case 'export-filmstrip':
+      case 'export-video':
+        return { ...spec, request: request(spec.request), ...(spec.out ? { out: abs(spec.out) } : {}) };
+      case 'demo':
+        return spec;
+    }
+  };
+  const jobs = new JobRunner(workspace, backend.name, {
+    async prepare(spec, id, resume) {
+      const context: JobContext = {
+        id,
+        exportsDir: workspace.exportsDir,
+        demoDir: workspace.demoDir,
+        resume,
+      };
+      switch (spec.kind) {
+        case 'extract':
+          mustExist(spec.videosDir);
+          return { context, output: spec.outDir };
+        case 'train':
+          mustExist(spec.dataset);
+          return { context, output: spec.out };
+        case 'evaluate':
+          mustExist(spec.model);
+          mustExist(spec.dataset);
+          return { context, output: null };
+        case 'export-npz':
+          mustExist(spec.model);
+          return { context, output: spec.out };
+        case 'demo':
+          return { context, output: workspace.demoDir };
+        case 'inspect':
+        case 'export-filmstrip':
+        case 'export-video': {
+          const planned = await inspector.plan(spec.request);
+          context.inspect = planned.plan;
+          context.videoPath = planned.videoPath;
+          return { context, output: spec.kind === 'inspect' ? planned.output : (spec.out ?? null) };
+        }
+      }
+    },
+    finish(_spec, result) {
+      const out = { ...result };
+      if (typeof out.path === 'string') out.url = options.mediaUrl(media.register(out.path));
+      return out;
+    },
+    emit: (job) => emit({ type: 'job', job }),
+  });
+  await jobs.init();
+  const startJob = (spec: JobSpec) => jobs.start(absoluteSpec(spec));
 
   const engine: Engine = {
     async status(): Promise<EngineStatus> {
@@ -75,10 +156,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       };
     },
     async workspace(): Promise<WorkspaceState> {
-      return { dir: workspace.dir, recent: workspace.recent(), jobs: workspace.jobs() };
+      return { dir: workspace.dir, recent: workspace.recent(), jobs: jobs.list() };
     },
     async openModel(file: string): Promise<ModelSummary> {
-      const { summary } = await openModelFile(abs(file));
+      const { summary } = await inspector.model(abs(file));
       await workspace.addRecent('models', summary.path);
       return summary;
     },
@@ -95,26 +176,41 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       await workspace.addRecent('videos', summary.path);
       return summary;
     },
-    inspect(_request: InspectRequest): Promise<InspectOutcome> {
-      return notYet('inspect');
+    async inspect(request: InspectRequest): Promise<InspectOutcome> {
+      const planned = await inspector.plan(request);
+      const cached = await inspector.cachedKey(planned);
+      if (cached) return { status: 'ready', result: await inspector.result(request, planned, cached, true) };
+      if (planned.needsExtraction) {
+        const running = jobs.activeWriting(planned.output);
+        return { status: 'job', job: running ?? (await startJob({ kind: 'inspect', request })) };
+      }
+      const key = await inspector.compute(planned);
+      return { status: 'ready', result: await inspector.result(request, planned, key, false) };
     },
     frames(request: FramesRequest): Promise<FramesResult> {
       return videos.frames({ ...request, path: abs(request.path) });
     },
-    startJob(_spec: JobSpec): Promise<JobInfo> {
-      return notYet('startJob');
-    },
+    startJob,
     async listJobs(): Promise<JobInfo[]> {
-      return workspace.jobs();
+      return jobs.list();
     },
-    cancelJob(_id: string): Promise<JobInfo> {
-      return notYet('cancelJob');
+    cancelJob(id: string): Promise<JobInfo> {
+      return jobs.cancel(id);
     },
-    resumeJob(_id: string): Promise<JobInfo> {
-      return notYet('resumeJob');
+    resumeJob(id: string): Promise<JobInfo> {
+      return jobs.resume(id);
     },
-    ensureDemo(): Promise<DemoOutcome> {
-      return notYet('ensureDemo');
+    async ensureDemo(): Promise<DemoOutcome> {
+      const file = path.join(workspace.demoDir, DEMO_FILE);
+      if (existsSync(file)) {
+        const demo = JSON.parse(await readFile(file, 'utf8')) as Omit<
+          DemoOutcome & { status: 'ready' },
+          'status'
+        >;
+        if (existsSync(demo.model)) return { status: 'ready', ...demo };
+      }
+      const running = jobs.activeWriting(workspace.demoDir);
+      return { status: 'job', job: running ?? (await startJob({ kind: 'demo' })) };
     },
     browse(dir?: string): Promise<DirectoryListing> {
       return browseDir(dir === undefined ? undefined : abs(dir));
@@ -127,6 +223,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       return media.resolve(id);
     },
     async close(): Promise<void> {
+      await jobs.close();
+      await inspector.close();
       listeners.clear();
       await workspace.flush();
     },

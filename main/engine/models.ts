@@ -7,7 +7,7 @@ import { countParameters } from '../../model/params.ts';
 import { BACKBONE_PRESETS, BUILTIN_BACKBONE } from '../features/backbone.ts';
 import { BUILTIN_CTX_DIM } from '../features/builtin-backbone.ts';
 import { contentHash } from '../media/proxy.ts';
-import type { FeatureSpec, JsonValue, ModelSummary } from './api.ts';
+import type { JsonValue, ModelSummary } from './api.ts';
 import { aboutFile } from './error-mapping.ts';
 import { GlimpseError } from './errors.ts';
 
@@ -27,35 +27,18 @@ export function protocolDefaults(training: Record<string, unknown>): ModelSummar
   return { maxlen, lastN, stride: maxlen };
 }
 
-/** The checkpoint's recorded feature spec (written by `glimpse train` from dataset.json), or null. */
-export function featureSpecOf(checkpoint: Checkpoint): FeatureSpec | null {
-  const spec = (checkpoint as { featureSpec?: unknown }).featureSpec;
-  if (!spec || typeof spec !== 'object') return null;
-  const s = spec as Partial<FeatureSpec>;
-  if (typeof s.backbone !== 'string' || typeof s.fps !== 'number') return null;
-  return {
-    backbone: s.backbone,
-    frameSize: s.frameSize ?? null,
-    fps: s.fps,
-    locations: s.locations ?? checkpoint.options.locations,
-    ctxDim: s.ctxDim ?? checkpoint.options.ctxDim,
-  };
-}
-
-/** D of each backbone preset's map ('7×7×256' → 256), the built-in one included. */
-function presetDims(): Record<string, number> {
-  const dims: Record<string, number> = { [BUILTIN_BACKBONE]: BUILTIN_CTX_DIM };
-  for (const [name, preset] of Object.entries(BACKBONE_PRESETS)) {
-    const d = /×(\d+)$/.exec(preset.map);
-    if (d) dims[name] = Number(d[1]);
-  }
-  return dims;
+/** D of a backbone preset's map ('7×7×256' → 256), the built-in one included; null for other specs. */
+export function backboneCtxDim(name: string): number | null {
+  if (name === BUILTIN_BACKBONE) return BUILTIN_CTX_DIM;
+  const map = Object.hasOwn(BACKBONE_PRESETS, name) ? BACKBONE_PRESETS[name].map : null;
+  const d = map ? /×(\d+)$/.exec(map) : null;
+  return d ? Number(d[1]) : null;
 }
 
 export function backbonesWithCtxDim(ctxDim: number): string[] {
-  return Object.entries(presetDims())
-    .filter(([, d]) => d === ctxDim)
-    .map(([name]) => name);
+  return [BUILTIN_BACKBONE, ...Object.keys(BACKBONE_PRESETS)].filter(
+    (name) => backboneCtxDim(name) === ctxDim,
+  );
 }
 
 /** sha256 of the checkpoint (for .npz: of the .npz and its .npz.pkl together). */
@@ -79,7 +62,7 @@ export async function openModelFile(file: string): Promise<OpenedModel> {
       format: extname(file).toLowerCase() === '.npz' ? 'npz' : 'h5',
       options: json(checkpoint.options),
       classNames: checkpoint.classNames,
-      featureSpec: featureSpecOf(checkpoint),
+      featureSpec: checkpoint.featureSpec,
       matchingBackbones: backbonesWithCtxDim(checkpoint.options.ctxDim),
       defaults: protocolDefaults(checkpoint.training),
       training: json(checkpoint.training),

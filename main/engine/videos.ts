@@ -2,7 +2,11 @@
  * Opened videos: probe, a playback proxy at the feature rate (picture n = feature row n, see proxy.ts),
  * its registration for serving, and frames by row for the renderer.
  */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../../model/atomic-file.ts';
 import { decodeFrames } from '../media/decode.ts';
 import { probeVideo } from '../media/probe.ts';
 import { contentHash, makePlaybackProxy } from '../media/proxy.ts';
@@ -21,6 +25,7 @@ interface OpenedVideo {
 export class VideoLibrary {
   private readonly opened = new Map<string, OpenedVideo>();
   private readonly pending = new Map<string, Promise<OpenedVideo>>();
+  private readonly byRate = new Map<string, { stamp: string; video: OpenedVideo }>();
 
   constructor(
     private readonly proxyDir: string,
@@ -31,6 +36,11 @@ export class VideoLibrary {
   /** Opens `file` for playback at `fps` feature rows per second (made once, then cached on disk). */
   async open(file: string, fps = DEFAULT_FEATURE_FPS, signal?: AbortSignal): Promise<VideoSummary> {
     const key = `${path.resolve(file)}|${fps}`;
+    const known = this.byRate.get(key);
+    if (known && (await this.stamp(file)) === known.stamp) {
+      this.opened.set(path.resolve(file), known.video);
+      return known.video.summary;
+    }
     let job = this.pending.get(key);
     if (!job) {
       job = this.make(file, fps, signal).finally(() => this.pending.delete(key));
@@ -41,8 +51,29 @@ export class VideoLibrary {
     return video.summary;
   }
 
+  /** Size and mtime: a changed file is probed and proxied again. */
+  private async stamp(file: string): Promise<string> {
+    const s = await stat(file);
+    return `${path.resolve(file)}|${s.size}|${s.mtimeMs}`;
+  }
+
   private async make(file: string, fps: number, signal?: AbortSignal): Promise<OpenedVideo> {
     return aboutFile(file, async () => {
+      const stamp = await this.stamp(file);
+      // The summary is kept beside the proxies, so a restarted engine reopens a video without probing it.
+      const memo = path.join(
+        this.proxyDir,
+        `${createHash('sha256').update(`${stamp}|${fps}`).digest('hex').slice(0, 32)}.json`,
+      );
+      const remembered = await readFile(memo, 'utf8').then(
+        (text) => JSON.parse(text) as OpenedVideo,
+        () => null,
+      );
+      if (remembered && existsSync(remembered.proxy)) {
+        remembered.summary.playback.url = this.mediaUrl(this.media.register(remembered.proxy));
+        this.byRate.set(`${path.resolve(file)}|${fps}`, { stamp, video: remembered });
+        return remembered;
+      }
       const info = await probeVideo(file, { countFrames: false, signal });
       const proxy = await makePlaybackProxy(file, this.proxyDir, { fps, signal });
       const proxyInfo = await probeVideo(proxy, { signal });
@@ -64,7 +95,10 @@ export class VideoLibrary {
           height: proxyInfo.height,
         },
       };
-      return { summary, proxy };
+      const video = { summary, proxy };
+      await writeFileAtomic(memo, JSON.stringify(video));
+      this.byRate.set(`${path.resolve(file)}|${fps}`, { stamp, video });
+      return video;
     });
   }
 

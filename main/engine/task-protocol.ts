@@ -1,0 +1,29 @@
+/** Messages between the engine and its task threads (task-thread.ts ⇄ task-worker.ts). */
+import type { Progress } from '../../common/progress.ts';
+import type { GlimpseErrorData, JobSpec, JsonValue } from './api.ts';
+import type { InspectPlan } from './inspect-task.ts';
+
+/** Where a job's work goes and what it works on, decided by the engine before the job starts. */
+export interface JobContext {
+  id: string;
+  exportsDir: string;
+  demoDir: string;
+  /** The job was resumed: continue the earlier work (extraction and training pick up where they stopped). */
+  resume: boolean;
+  /** For inspect and export jobs: the result to compute or read. */
+  inspect?: InspectPlan;
+  /** For exports: the video whose frames are drawn. */
+  videoPath?: string | null;
+}
+
+export type Task =
+  { kind: 'inspect'; plan: InspectPlan } | { kind: 'job'; spec: JobSpec; context: JobContext };
+
+export type TaskResult = { [key: string]: JsonValue };
+
+export type ToWorker = { type: 'run'; task: Task; backend: string } | { type: 'cancel' };
+
+export type FromWorker =
+  | { type: 'progress'; progress: Progress }
+  | { type: 'done'; result: TaskResult }
+  | { type: 'failed'; error: GlimpseErrorData };

@@ -1,0 +1,103 @@
+/**
+ * The engine's side of a task worker thread: runs one task at a time, forwards progress, cancels by
+ * asking the task to abort (and ends the thread when it does not stop within a grace period).
+ */
+import { Worker } from 'node:worker_threads';
+import type { Progress } from '../../common/progress.ts';
+import { GlimpseError } from './errors.ts';
+import type { FromWorker, Task, TaskResult, ToWorker } from './task-protocol.ts';
+
+const CANCEL_GRACE_MS = 10_000;
+
+/** Registers tsx (and h5wasm first, as bin/register.js explains) inside the thread, then loads the entry. */
+function bootWorker(): Worker {
+  const register = new URL('../../bin/register.js', import.meta.url).href;
+  const entry = new URL('./task-worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(register)}).then(() => import(${JSON.stringify(entry)}));`;
+  return new Worker(boot, { eval: true });
+}
+
+interface Running {
+  resolve: (result: TaskResult) => void;
+  reject: (err: GlimpseError) => void;
+  onProgress: (p: Progress) => void;
+}
+
+export class TaskThread {
+  private readonly worker: Worker;
+  private running: Running | null = null;
+  private exited = false;
+  private cancelTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly backend: string) {
+    this.worker = bootWorker();
+    this.worker.on('message', (message: FromWorker) => this.onMessage(message));
+    this.worker.on('error', (err) =>
+      this.fail(new GlimpseError('internal', `task thread failed: ${err.message.split('\n')[0]}`)),
+    );
+    this.worker.on('exit', (code) => {
+      this.exited = true;
+      this.fail(new GlimpseError('internal', `task thread exited (code ${code})`));
+    });
+  }
+
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  run(task: Task, onProgress: (p: Progress) => void = () => {}): Promise<TaskResult> {
+    if (this.running) return Promise.reject(new GlimpseError('busy', 'task thread is busy'));
+    if (this.exited) return Promise.reject(new GlimpseError('internal', 'task thread has exited'));
+    return new Promise((resolve, reject) => {
+      this.running = { resolve, reject, onProgress };
+      this.post({ type: 'run', task, backend: this.backend });
+    });
+  }
+
+  /** Asks the running task to stop; a task that ignores it for CANCEL_GRACE_MS ends with its thread. */
+  cancel(): void {
+    if (!this.running || this.exited) return;
+    this.post({ type: 'cancel' });
+    this.cancelTimer ??= setTimeout(() => {
+      this.fail(new GlimpseError('cancelled', 'cancelled'));
+      void this.terminate();
+    }, CANCEL_GRACE_MS);
+    this.cancelTimer.unref();
+  }
+
+  async terminate(): Promise<void> {
+    if (this.cancelTimer) clearTimeout(this.cancelTimer);
+    if (!this.exited) await this.worker.terminate();
+  }
+
+  private post(message: ToWorker): void {
+    this.worker.postMessage(message);
+  }
+
+  private settle(): Running | null {
+    const running = this.running;
+    this.running = null;
+    if (this.cancelTimer) clearTimeout(this.cancelTimer);
+    this.cancelTimer = null;
+    return running;
+  }
+
+  private fail(err: GlimpseError): void {
+    this.settle()?.reject(err);
+  }
+
+  private onMessage(message: FromWorker): void {
+    if (message.type === 'progress') {
+      this.running?.onProgress(message.progress);
+    } else if (message.type === 'done') {
+      this.settle()?.resolve(message.result);
+    } else {
+      const { code, message: text, file } = message.error;
+      this.fail(new GlimpseError(code, text, file));
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Worker thread entry: runs tasks one at a time on the backend the engine chose, reports progress, and
+ * aborts the running task when asked. Heavy compute lives here so the engine's thread stays responsive.
+ */
+import { parentPort } from 'node:worker_threads';
+import { chooseBackend } from '../../model/backend.ts';
+import type { Progress } from '../../common/progress.ts';
+import { CancelledError } from '../../common/progress.ts';
+import { toErrorData } from './errors.ts';
+import { runJobTask } from './job-tasks.ts';
+import { runInspectPlan } from './inspect-task.ts';
+import type { FromWorker, Task, TaskResult, ToWorker } from './task-protocol.ts';
+
+const port = parentPort;
+if (!port) throw new Error('task-worker.ts must run as a worker thread');
+
+let controller: AbortController | null = null;
+
+function post(message: FromWorker): void {
+  port?.postMessage(message);
+}
+
+async function run(task: Task, backend: string): Promise<TaskResult> {
+  await chooseBackend(backend);
+  const signal = controller?.signal;
+  const onProgress = (progress: Progress) => post({ type: 'progress', progress });
+  if (task.kind === 'inspect') return { key: await runInspectPlan(task.plan, { signal, onProgress }) };
+  return runJobTask(task.spec, task.context, { signal, onProgress });
+}
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'cancel') {
+    controller?.abort();
+    return;
+  }
+  controller = new AbortController();
+  run(message.task, message.backend).then(
+    (result) => post({ type: 'done', result }),
+    (err: unknown) => {
+      const error =
+        err instanceof CancelledError
+          ? { code: 'cancelled' as const, message: err.message }
+          : toErrorData(err);
+      post({ type: 'failed', error });
+    },
+  );
+});
