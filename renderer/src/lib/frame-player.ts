@@ -21,6 +21,7 @@ export class FramePlayer {
   #target: number | null = null;
   #callback = 0;
   #closed = false;
+  #settle: ReturnType<typeof setTimeout> | undefined;
 
   constructor(video: HTMLVideoElement, fps: number, frames: number, events: FramePlayerEvents) {
     this.#video = video;
@@ -31,6 +32,7 @@ export class FramePlayer {
     video.addEventListener('play', this.#onPlay);
     video.addEventListener('pause', this.#onPause);
     video.addEventListener('ended', this.#onPause);
+    video.addEventListener('seeked', this.#onSeeked);
   }
 
   get shown(): number {
@@ -42,6 +44,16 @@ export class FramePlayer {
   }
 
   #onPlay = () => this.#events.playing(true);
+  // A seek that presents no new frame (or another frame than asked, at the very end of a stream) still
+  // ends: the frame on screen stays what the last callback said.
+  #onSeeked = () => {
+    clearTimeout(this.#settle);
+    this.#settle = setTimeout(() => {
+      if (this.#target === null || this.#closed) return;
+      this.#target = null;
+      this.#events.busy(false);
+    }, 3000);
+  };
   #onPause = () => this.#events.playing(false);
 
   #watch(): void {
@@ -95,5 +107,7 @@ export class FramePlayer {
     this.#video.removeEventListener('play', this.#onPlay);
     this.#video.removeEventListener('pause', this.#onPause);
     this.#video.removeEventListener('ended', this.#onPause);
+    this.#video.removeEventListener('seeked', this.#onSeeked);
+    clearTimeout(this.#settle);
   }
 }
