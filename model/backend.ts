@@ -1,15 +1,19 @@
 /**
  * Backend choice: native TensorFlow (GPU build, then CPU build) where it loads, else WebAssembly, else plain JS.
- * `--backend` / GLIMPSE_BACKEND force one.
+ * `onnx` is WebAssembly for the recurrence with onnxruntime's native CPU library for the heavy matrix products
+ * (model/native). `--backend` / GLIMPSE_BACKEND force one.
  */
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients: the union package does, on import.
 import '@tensorflow/tfjs';
 import { installTransposeFreeMatMulGradient } from './matmul-gradient.ts';
+import { activateNativeMatMul } from './native/matmul-engine.ts';
 import { installWasmCopyFreeKernels } from './wasm-kernels.ts';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'onnx' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'onnx', 'wasm', 'cpu'];
+/** The order tried when none is forced. */
+const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendChoice {
   name: BackendName;
@@ -31,6 +35,10 @@ async function loadBackend(name: BackendName): Promise<void> {
       return loadNative('@tensorflow/tfjs-node-gpu');
     case 'tensorflow':
       return loadNative('@tensorflow/tfjs-node');
+    case 'onnx':
+      // The engine first: where onnxruntime cannot load, nothing of wasm is left set up.
+      activateNativeMatMul();
+      return loadBackend('wasm');
     case 'wasm':
       await import('@tensorflow/tfjs-backend-wasm');
       if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
@@ -68,7 +76,7 @@ export async function chooseBackend(forced?: string): Promise<BackendChoice> {
     chosen = { name, tfBackend: tf.getBackend(), skipped };
     return chosen;
   }
-  for (const name of BACKEND_NAMES) {
+  for (const name of AUTO_ORDER) {
     try {
       await loadBackend(name);
       chosen = { name, tfBackend: tf.getBackend(), skipped };

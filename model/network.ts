@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelOptions } from '../common/options.ts';
+import { contextProjection } from './native/projection.ts';
 import { lstmLayerName } from './params.ts';
 
 export type ParamTensors = Map<string, tf.Tensor>;
@@ -105,12 +106,13 @@ export function forward(
     });
   }
 
-  // The context projection does not depend on h: one matMul for every step.
+  // The context projection does not depend on h: one matMul for every step (the native engine's, if any).
   const flatX = tf.reshape(x, [T * B * L, D]) as tf.Tensor2D;
   let projected: tf.Tensor | null = null;
   if (options.attention === 'reference') {
-    let p = tf.add(
-      tf.matMul(flatX, param(params, 'decoder_Wc_att') as tf.Tensor2D),
+    let p: tf.Tensor = contextProjection(
+      flatX,
+      param(params, 'decoder_Wc_att') as tf.Tensor2D,
       param(params, 'decoder_b_att'),
     );
     for (let k = 1; k < options.nLayersAtt; k++) {

@@ -22,6 +22,7 @@ import {
   type WorkerRequest,
 } from './protocol.ts';
 import { copyTensorInto } from './host-copy.ts';
+import { nativeMatMul } from '../native/matmul-engine.ts';
 
 export interface PoolSettings {
   workers: number;
@@ -39,11 +40,12 @@ export function defaultWorkerCount(clipsPerBatch: number): number {
 }
 
 /**
- * The backend pool workers should load to match this process's tfjs backend, or null where a pool does not pay:
- * native TensorFlow already spreads its kernels over every core.
+ * The backend pool workers should load to match this process's tfjs backend (and its native matrix engine, if it
+ * has one), or null where a pool does not pay: native TensorFlow already spreads its kernels over every core.
  */
-export function poolBackend(tfBackend: string): 'wasm' | 'cpu' | null {
-  return tfBackend === 'wasm' || tfBackend === 'cpu' ? tfBackend : null;
+export function poolBackend(tfBackend: string): 'onnx' | 'wasm' | 'cpu' | null {
+  if (tfBackend === 'wasm') return nativeMatMul() ? 'onnx' : 'wasm';
+  return tfBackend === 'cpu' ? tfBackend : null;
 }
 
 const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);

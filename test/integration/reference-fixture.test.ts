@@ -1,6 +1,7 @@
 /**
  * The fixtures in test/fixtures/reference were made by an independent implementation of the reference code:
- * `glimpse predict` must reproduce every per-step probability and attention weight to 1e-4.
+ * `glimpse predict` must reproduce every per-step probability and attention weight to 1e-4, on every backend that
+ * loads here (the native TensorFlow ones cannot be installed on this machine).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -37,8 +38,11 @@ function maxAbsDiff(a: number[][], b: number[][]): number {
   return worst;
 }
 
-for (const kind of ['single', 'multilabel']) {
-  test(`predict reproduces the reference fixture: ${kind}`, () => {
+for (const [kind, backend] of ['wasm', 'onnx', 'cpu'].flatMap((b) => [
+  ['single', b],
+  ['multilabel', b],
+])) {
+  test(`predict reproduces the reference fixture: ${kind} on ${backend}`, () => {
     const dir = join(FIXTURES, 'reference', kind);
     const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
     const tmp = mkdtempSync(join(tmpdir(), 'glimpse-fixture-'));
@@ -58,9 +62,12 @@ for (const kind of ['single', 'multilabel']) {
         String(expected.last_n),
         '--out',
         out,
+        '--backend',
+        backend,
       ]);
       assert.equal(r.code, 0, r.stderr);
       const got = JSON.parse(readFileSync(out, 'utf8'));
+      assert.equal(got.model.backend, backend);
       assert.equal(got.videos.length, expected.videos.length);
       expected.videos.forEach((ev, i) => {
         const gv = got.videos[i];

@@ -1,0 +1,182 @@
+/**
+ * The native matrix engine (backend `onnx`): its products against float64 sums, the context projection and its
+ * gradients against the plain tfjs expression, a finite-difference check of the full objective through it, and a
+ * pooled training step (workers on the engine too) against one thread.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../../common/options.ts';
+import { chooseBackend } from '../backend.ts';
+import { dataLoss, weightDecay } from '../loss.ts';
+import { AttentionModel } from '../model.ts';
+import { Optimizer } from '../optimizers.ts';
+import { poolBackend, WorkerPool } from '../parallel/pool.ts';
+import { type MicroBatch, trainStep } from '../train-step.ts';
+import { nativeMatMul } from './matmul-engine.ts';
+import { contextProjection } from './projection.ts';
+
+function seeded(n: number, seed: number, offset = 0.5): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647 - offset;
+  });
+}
+
+function maxRelativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst / Math.max(scale, 1e-12);
+}
+
+test('the engine loads with the onnx backend and its products equal float64 sums', async () => {
+  const choice = await chooseBackend('onnx');
+  assert.equal(choice.name, 'onnx');
+  assert.equal(choice.tfBackend, 'wasm');
+  const engine = nativeMatMul();
+  assert.ok(engine, 'no native engine after choosing onnx');
+  assert.equal(poolBackend('wasm'), 'onnx');
+  const [n, d, e] = [37, 19, 23];
+  const x = seeded(n * d, 3);
+  const w = seeded(d * e, 5);
+  const b = seeded(e, 7);
+  const g = seeded(n * e, 11);
+  const p = engine.project(x, w, b, n, d, e);
+  const expectP = new Float64Array(n * e);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < e; j++) {
+      let s = b[j];
+      for (let k = 0; k < d; k++) s += x[i * d + k] * w[k * e + j];
+      expectP[i * e + j] = s;
+    }
+  assert.ok(maxRelativeDifference(p, expectP) < 1e-6);
+  const dw = engine.weightGradient(x, g, n, d, e);
+  const expectDw = new Float64Array(d * e);
+  for (let k = 0; k < d; k++)
+    for (let j = 0; j < e; j++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += x[i * d + k] * g[i * e + j];
+      expectDw[k * e + j] = s;
+    }
+  assert.ok(maxRelativeDifference(dw, expectDw) < 1e-6);
+});
+
+test('the native context projection and its gradients equal the tfjs expression', async () => {
+  await chooseBackend('onnx');
+  const [n, d, e] = [150, 64, 48];
+  const x = tf.tensor2d(seeded(n * d, 13, 0), [n, d]);
+  const w = tf.tensor2d(seeded(d * e, 17), [d, e]);
+  const b = tf.tensor1d(seeded(e, 19));
+  const r = tf.tensor2d(seeded(n * e, 23), [n, e]);
+  // A loss that is not linear in P, so dP depends on P.
+  const loss = (project: (w: tf.Tensor, b: tf.Tensor) => tf.Tensor) => (wt: tf.Tensor, bt: tf.Tensor) =>
+    tf.sum(tf.mul(tf.tanh(project(wt, bt)), r)) as tf.Scalar;
+  const native = loss((wt, bt) => contextProjection(x, wt as tf.Tensor2D, bt));
+  const plain = loss((wt, bt) => tf.add(tf.matMul(x, wt as tf.Tensor2D), bt));
+  const [pn, pp] = [contextProjection(x, w, b), tf.add(tf.matMul(x, w), b)];
+  assert.ok(maxRelativeDifference(await pn.data(), await pp.data()) < 1e-5);
+  const gn = tf.grads(native)([w, b]);
+  const gp = tf.grads(plain)([w, b]);
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual(gn[i].shape, gp[i].shape);
+    assert.ok(maxRelativeDifference(await gn[i].data(), await gp[i].data()) < 1e-4, `gradient ${i}`);
+  }
+  tf.dispose([x, w, b, r, pn, pp, ...gn, ...gp]);
+});
+
+const OPTIONS: ModelOptions = {
+  ...DEFAULT_MODEL_OPTIONS,
+  ctxDim: 10,
+  locations: 6,
+  dim: 7,
+  dimOut: 5,
+  nActions: 3,
+  nLayersAtt: 2,
+  selector: true,
+  ctx2out: true,
+};
+
+test('gradients through the native projection match finite differences', async () => {
+  await chooseBackend('onnx');
+  const [T, B] = [4, 3];
+  const model = AttentionModel.initialise(OPTIONS, 3);
+  for (const v of model.variables.values())
+    v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', 11)));
+  const x = tf.relu(
+    tf.randomNormal([T, B, OPTIONS.locations, OPTIONS.ctxDim], 0, 1, 'float32', 5),
+  ) as tf.Tensor4D;
+  const labels = tf.tensor1d([0, 2, 1], 'int32');
+  const mask = tf.ones([T, B]) as tf.Tensor2D;
+  const objective = (): tf.Scalar => {
+    const out = model.run(x, true, mask, 7);
+    const data = dataLoss(out.probs, out.alphas, { labels, mask }, false, 0.3);
+    return tf.add(data, weightDecay(model.variables.values(), 0.01)) as tf.Scalar;
+  };
+  const { grads } = tf.variableGrads(objective, [...model.variables.values()]);
+  const eps = 1e-2;
+  for (const name of ['decoder_Wc_att', 'decoder_b_att', 'decoder_W_att_1', 'decoder_W']) {
+    const v = model.variables.get(name);
+    assert.ok(v, name);
+    const direction = tf.randomNormal(v.shape, 0, 1, 'float32', name.length * 31 + 1);
+    const analytic = (await tf.sum(tf.mul(grads[v.name], direction)).data())[0];
+    const original = v.clone();
+    v.assign(tf.add(original, tf.mul(direction, eps)));
+    const plus = (await objective().data())[0];
+    v.assign(tf.sub(original, tf.mul(direction, eps)));
+    const minus = (await objective().data())[0];
+    v.assign(original);
+    const numeric = (plus - minus) / (2 * eps);
+    const scale = Math.max(Math.abs(analytic), Math.abs(numeric), 1e-2);
+    assert.ok(
+      Math.abs(analytic - numeric) / scale < 3e-2,
+      `${name}: analytic ${analytic} vs finite difference ${numeric}`,
+    );
+  }
+  model.dispose();
+});
+
+test('a pooled training step on the engine equals one thread', async () => {
+  await chooseBackend('onnx');
+  const [T, L, D] = [5, OPTIONS.locations, OPTIONS.ctxDim];
+  const batches: MicroBatch[] = [3, 2].map((B, i) => ({
+    x: seeded(T * B * L * D, 29 + i, 0.2).map((v) => Math.max(0, v)),
+    shape: [T, B, L, D],
+    labels: Int32Array.from({ length: B }, (_, b) => (b + i) % OPTIONS.nActions),
+    dropoutSeed: 100 + i,
+  }));
+  const loss = { decayC: 1e-3, alphaC: 0.2 };
+  const local = AttentionModel.initialise(OPTIONS, 7);
+  const pooled = AttentionModel.initialise(OPTIONS, 7);
+  const [localOpt, pooledOpt] = [new Optimizer('adam', 1e-2), new Optimizer('adam', 1e-2)];
+  const backend = poolBackend(tf.getBackend());
+  assert.equal(backend, 'onnx');
+  const pool = await WorkerPool.start({
+    workers: 2,
+    backend,
+    options: OPTIONS,
+    params: await pooled.parameters(),
+  });
+  try {
+    for (let step = 0; step < 2; step++) {
+      const a = await trainStep(local, localOpt, batches.length, (i) => batches[i], loss);
+      const b = await trainStep(pooled, pooledOpt, batches.length, (i) => batches[i], loss, pool);
+      assert.ok(Math.abs(a - b) <= 1e-5 * Math.abs(a), `step ${step}: loss ${a} vs ${b}`);
+    }
+    const [pa, pb] = [await local.parameters(), await pooled.parameters()];
+    for (const [name, p] of pa) {
+      const q = pb.get(name);
+      assert.ok(q, name);
+      assert.ok(maxRelativeDifference(q.data, p.data) < 1e-4, name);
+    }
+  } finally {
+    await pool.close();
+    localOpt.dispose();
+    pooledOpt.dispose();
+    local.dispose();
+    pooled.dispose();
+  }
+});
