@@ -1,17 +1,17 @@
 // Browser mode over real sockets: HTTP with and without the token, the Host check, security headers,
 // static files, Range media, and the API over a real WebSocket answered by the engine.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { decodeMessage, encodeMessage, type ServerMessage } from '../../common/wire.ts';
-import type { EngineStatus, GlimpseApi } from '../../main/engine/api.ts';
-import { GlimpseError } from '../../main/engine/errors.ts';
-import { type RunningServer, type ServedEngine, startServer } from '../../main/server/server.ts';
+import type { EngineEvent, EngineStatus, VideoSummary } from '../../main/engine/api.ts';
+import { createEngine, type Engine } from '../../main/engine/engine.ts';
+import { type RunningServer, startServer } from '../../main/server/server.ts';
+import { makeTestVideo } from './media-fixtures.ts';
 
 interface RawResponse {
   status: number;
@@ -34,36 +34,15 @@ function raw(port: number, pathname: string, headers: Record<string, string> = {
   });
 }
 
-// TEMPORARY stand-in until main/engine/engine.ts lands.
-function makeEngine(mediaFile: string): ServedEngine {
-  const status: EngineStatus = {
-    version: 't',
-    backend: 'cpu',
-    ffmpeg: null,
-    workspace: '/w',
-    transport: 'browser',
-  };
-  const api: Partial<GlimpseApi> = {
-    status: async () => status,
-    openModel: async (p: string) => {
-      throw new GlimpseError('bad-file', `${p}: not a checkpoint`, p);
-    },
-    subscribe: () => () => {},
-  };
-  return new Proxy(api, {
-    get(target, key) {
-      if (key === 'resolveMedia')
-        return (id: string) => (id === 'm1' ? { path: mediaFile, contentType: 'video/mp4' } : null);
-      return (target as Record<string | symbol, unknown>)[key];
-    },
-  }) as ServedEngine;
-}
-
 describe('browser-mode server', () => {
   let dir: string;
-  let mediaFile: string;
-  let media: Buffer;
+  let engine: Engine;
   let server: RunningServer;
+  /** A real video opened by the engine: its playback proxy is what /media serves. */
+  let video: VideoSummary;
+  let mediaPath: string;
+  let mediaUrl: string;
+  let media: Buffer;
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'glimpse-server-'));
@@ -72,17 +51,25 @@ describe('browser-mode server', () => {
     await writeFile(path.join(dist, 'index.html'), '<!doctype html><title>Glimpse</title>');
     await writeFile(path.join(dist, 'assets', 'app.js'), 'console.log(1)');
     await writeFile(path.join(dir, 'secret.txt'), 'outside the renderer');
-    mediaFile = path.join(dir, 'media.bin');
-    media = randomBytes(10_000);
-    await writeFile(mediaFile, media);
-    server = await startServer({
-      engine: makeEngine(mediaFile),
-      rendererDir: dist,
-      maxMessageBytes: 64 * 1024,
+    await writeFile(path.join(dir, 'not-a-model.h5'), 'these bytes are not HDF5');
+    engine = await createEngine({
+      workspace: path.join(dir, 'workspace'),
+      transport: 'browser',
+      mediaUrl: (id) => `/media/${encodeURIComponent(id)}`,
     });
+    server = await startServer({ engine, rendererDir: dist, maxMessageBytes: 64 * 1024 });
+    video = await engine.openVideo(await makeTestVideo(path.join(dir, 'clip.avi'), { seconds: 1 }));
+    mediaUrl = video.playback.url;
+    const id = decodeURIComponent(mediaUrl.replace(/^\/media\//, ''));
+    const found = engine.resolveMedia(id);
+    assert.ok(found, 'the engine registered the proxy it returned');
+    mediaPath = found.path;
+    media = await readFile(mediaPath);
+    assert.ok(media.length > 1000);
   });
   after(async () => {
     await server.close();
+    await engine.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -111,7 +98,7 @@ describe('browser-mode server', () => {
   });
 
   it('refuses requests without the right token with 401, and still sends the security headers', async () => {
-    for (const target of ['/', '/assets/app.js', '/media/m1', '/?token=wrong']) {
+    for (const target of ['/', '/assets/app.js', mediaUrl, '/?token=wrong']) {
       const res = await raw(server.port, target);
       assert.equal(res.status, 401, target);
       assert.match(String(res.headers['content-security-policy']), /default-src 'self'/);
@@ -169,29 +156,41 @@ describe('browser-mode server', () => {
   });
 
   it('serves registered media with Range support: 200, 206 with the right bytes, HEAD, 416; 404 otherwise', async () => {
-    const full = await raw(server.port, '/media/m1', cookie());
+    assert.match(mediaUrl, /^\/media\/[^/]+$/);
+    const full = await raw(server.port, mediaUrl, cookie());
     assert.equal(full.status, 200);
+    assert.equal(
+      full.headers['content-type'],
+      engine.resolveMedia(decodeURIComponent(mediaUrl.slice(7)))?.contentType,
+    );
     assert.equal(full.headers['accept-ranges'], 'bytes');
     assert.deepEqual(full.body, media);
 
-    const part = await raw(server.port, '/media/m1', { ...cookie(), Range: 'bytes=100-1099' });
+    const part = await raw(server.port, mediaUrl, { ...cookie(), Range: 'bytes=100-1099' });
     assert.equal(part.status, 206);
     assert.equal(part.headers['content-range'], `bytes 100-1099/${media.length}`);
     assert.deepEqual(part.body, media.subarray(100, 1100));
 
-    const open = await raw(server.port, '/media/m1', { ...cookie(), Range: 'bytes=9000-' });
+    const open = await raw(server.port, mediaUrl, { ...cookie(), Range: 'bytes=9000-' });
     assert.equal(open.status, 206);
     assert.deepEqual(open.body, media.subarray(9000));
 
-    const suffix = await raw(server.port, '/media/m1', { ...cookie(), Range: 'bytes=-10' });
+    const suffix = await raw(server.port, mediaUrl, { ...cookie(), Range: 'bytes=-10' });
     assert.deepEqual(suffix.body, media.subarray(media.length - 10));
 
-    const head = await raw(server.port, '/media/m1', { ...cookie(), Range: 'bytes=0-9' }, 'HEAD');
+    const head = await raw(server.port, mediaUrl, { ...cookie(), Range: 'bytes=0-9' }, 'HEAD');
     assert.equal(head.status, 206);
     assert.equal(head.headers['content-length'], '10');
     assert.equal(head.body.length, 0);
 
-    const beyond = await raw(server.port, '/media/m1', { ...cookie(), Range: `bytes=${media.length}-` });
+    const tail = media.length - 10;
+    const last = await raw(server.port, mediaUrl, {
+      ...cookie(),
+      Range: `bytes=${tail}-${media.length + 50}`,
+    });
+    assert.equal(last.headers['content-range'], `bytes ${tail}-${media.length - 1}/${media.length}`);
+
+    const beyond = await raw(server.port, mediaUrl, { ...cookie(), Range: `bytes=${media.length}-` });
     assert.equal(beyond.status, 416);
     assert.equal(beyond.headers['content-range'], `bytes */${media.length}`);
 
@@ -248,11 +247,44 @@ describe('browser-mode server', () => {
       assert.equal(status.type, 'result');
       assert.ok(status.type === 'result' && status.ok && status.id === 1);
       assert.equal((status.value as EngineStatus).transport, 'browser');
+      assert.equal((status.value as EngineStatus).workspace, path.join(dir, 'workspace'));
 
-      const bad = await call(ws, 2, 'openModel', [mediaFile]);
+      const notModel = path.join(dir, 'not-a-model.h5');
+      const bad = await call(ws, 2, 'openModel', [notModel]);
       assert.ok(bad.type === 'result' && !bad.ok);
       assert.equal(bad.id, 2);
       assert.equal(bad.error.code, 'bad-file');
+      assert.match(bad.error.message, /not-a-model\.h5/);
+
+      const missing = await call(ws, 3, 'openVideo', [path.join(dir, 'missing.mp4')]);
+      assert.ok(missing.type === 'result' && !missing.ok);
+      assert.equal(missing.error.code, 'not-found');
+      ws.close();
+    });
+
+    it('broadcasts engine events (job progress) to connected clients', async () => {
+      const ws = await connect();
+      const events: EngineEvent[] = [];
+      const failed = new Promise<void>((resolve) =>
+        ws.on('message', (data: Buffer) => {
+          const message = decodeMessage(data) as ServerMessage;
+          if (message.type !== 'event') return;
+          events.push(message.event);
+          if (message.event.job.state === 'failed') resolve();
+        }),
+      );
+      ws.send(
+        encodeMessage({
+          type: 'call',
+          id: 10,
+          method: 'startJob',
+          args: [
+            { kind: 'export-npz', model: path.join(dir, 'not-a-model.h5'), out: path.join(dir, 'x.npz') },
+          ],
+        }),
+      );
+      await failed;
+      assert.ok(events.every((e) => e.type === 'job' && e.job.kind === 'export-npz'));
       ws.close();
     });
 
