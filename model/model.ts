@@ -57,4 +57,9 @@ export class AttentionModel {
   dispose(): void {
     for (const v of this.variables.values()) v.dispose();
   }
+
+  /** `using model = …`: the variables are freed when the scope ends. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
 }

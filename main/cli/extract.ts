@@ -108,7 +108,7 @@ async function run(argv: string[]): Promise<number> {
 
   const backend = await chooseBackend(v.backend);
   process.stderr.write(`backend: ${backend.name}\n`);
-  const backbone = await loadBackbone(v.backbone ?? 'builtin', {
+  using backbone = await loadBackbone(v.backbone ?? 'builtin', {
     node: v.node,
     inputSize: v['input-size'] === undefined ? undefined : intFlag(v['input-size'], 'input-size', 224),
     mean: optionalNumber(v.mean, 'mean'),
@@ -141,7 +141,6 @@ async function run(argv: string[]): Promise<number> {
     });
   } finally {
     progress.done();
-    backbone.dispose();
   }
   const frames = Object.values(report.splits).reduce((n, s) => n + s.frames, 0);
   const videos = Object.values(report.splits).reduce((n, s) => n + s.extracted, 0);

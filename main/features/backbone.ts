@@ -118,6 +118,8 @@ export interface Backbone {
   /** `count` RGB frames (count × inputSize × inputSize × 3 bytes) → location-major (count, L, D). */
   infer(rgb: Uint8Array, count: number): Promise<Float32Array>;
   dispose(): void;
+  /** `using backbone = await loadBackbone(…)`: the same as dispose(). */
+  [Symbol.dispose](): void;
 }
 
 export function defaultCacheDir(): string {
@@ -559,6 +561,10 @@ class LoadedBackbone implements Backbone {
 
   dispose(): void {
     this.runner.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }
 

@@ -76,70 +76,64 @@ export async function runEvaluation(
   if (spec.multilabel) checkpoint.options = { ...checkpoint.options, multilabel: true };
   const maxlen = checkCount('maxlen', spec.maxlen ?? trainingNumber(checkpoint.training, 'maxlen') ?? 30);
   const lastN = checkCount('lastN', spec.lastN ?? trainingNumber(checkpoint.training, 'last_n') ?? maxlen);
-  const model = AttentionModel.fromParameters(checkpoint.options, checkpoint.params);
+  using model = AttentionModel.fromParameters(checkpoint.options, checkpoint.params);
+  using split = await openSplit(spec.dataset, spec.split, {
+    locations: model.options.locations,
+    ctxDim: model.options.ctxDim,
+    multilabel: model.options.multilabel,
+    nClasses: model.options.nActions,
+  });
+  const started = performance.now();
+  let result: EvaluationResult;
   try {
-    const split = await openSplit(spec.dataset, spec.split, {
-      locations: model.options.locations,
-      ctxDim: model.options.ctxDim,
-      multilabel: model.options.multilabel,
-      nClasses: model.options.nActions,
+    result = await evaluateSplit(model, split, {
+      maxlen,
+      stride,
+      lastN,
+      batchSize,
+      workers: spec.workers ?? defaultWorkerCount(batchSize),
+      // Attention on the actor needs every step's attention; the report keeps it only when asked to.
+      keepSteps: keepSteps || spec.boxes !== undefined,
+      signal: hooks.signal,
+      onProgress: (done, total) => {
+        const rate = done / ((performance.now() - started) / 1000);
+        hooks.onProgress?.({
+          fraction: done / total,
+          rate,
+          rateUnit: 'clips/s',
+          eta: etaFrom(total - done, rate),
+          message: `${done}/${total} clips`,
+        });
+      },
     });
-    const started = performance.now();
-    let result: EvaluationResult;
-    try {
-      result = await evaluateSplit(model, split, {
-        maxlen,
-        stride,
-        lastN,
-        batchSize,
-        workers: spec.workers ?? defaultWorkerCount(batchSize),
-        // Attention on the actor needs every step's attention; the report keeps it only when asked to.
-        keepSteps: keepSteps || spec.boxes !== undefined,
-        signal: hooks.signal,
-        onProgress: (done, total) => {
-          const rate = done / ((performance.now() - started) / 1000);
-          hooks.onProgress?.({
-            fraction: done / total,
-            rate,
-            rateUnit: 'clips/s',
-            eta: etaFrom(total - done, rate),
-            message: `${done}/${total} clips`,
-          });
-        },
-      });
-    } catch (err) {
-      if (hooks.signal?.aborted) throw asCancelled(hooks.signal.reason);
-      throw err;
-    } finally {
-      split.close();
-    }
-    let metrics: EvaluationReport['metrics'] = result.metrics;
-    if (spec.boxes !== undefined) {
-      const onActor = await attentionOnActor(
-        result.videos.map((v) => ({
-          file: v.file,
-          frames: split.videos[v.index].frames,
-          clips: v.clips.map((c) => ({ start: c.start, alpha: c.alpha ?? [] })),
-        })),
-        { boxesDir: spec.boxes, locations: model.options.locations, featureFps: split.info?.fps },
-      );
-      metrics = { ...metrics, attentionOnActor: onActor };
-      if (!keepSteps) {
-        for (const clip of result.videos.flatMap((v) => v.clips)) {
-          delete clip.probs;
-          delete clip.alpha;
-        }
+  } catch (err) {
+    if (hooks.signal?.aborted) throw asCancelled(hooks.signal.reason);
+    throw err;
+  }
+  let metrics: EvaluationReport['metrics'] = result.metrics;
+  if (spec.boxes !== undefined) {
+    const onActor = await attentionOnActor(
+      result.videos.map((v) => ({
+        file: v.file,
+        frames: split.videos[v.index].frames,
+        clips: v.clips.map((c) => ({ start: c.start, alpha: c.alpha ?? [] })),
+      })),
+      { boxesDir: spec.boxes, locations: model.options.locations, featureFps: split.info?.fps },
+    );
+    metrics = { ...metrics, attentionOnActor: onActor };
+    if (!keepSteps) {
+      for (const clip of result.videos.flatMap((v) => v.clips)) {
+        delete clip.probs;
+        delete clip.alpha;
       }
     }
-    const classNames = checkpoint.classNames.length > 0 ? checkpoint.classNames : [...split.classNames];
-    return {
-      model: { path: spec.model, options: model.options, classNames, backend: backendName },
-      dataset: { dir: spec.dataset, split: spec.split },
-      settings: { maxlen, stride, lastN },
-      videos: result.videos,
-      metrics,
-    };
-  } finally {
-    model.dispose();
   }
+  const classNames = checkpoint.classNames.length > 0 ? checkpoint.classNames : [...split.classNames];
+  return {
+    model: { path: spec.model, options: model.options, classNames, backend: backendName },
+    dataset: { dir: spec.dataset, split: spec.split },
+    settings: { maxlen, stride, lastN },
+    videos: result.videos,
+    metrics,
+  };
 }

@@ -111,6 +111,8 @@ class WindowSplit implements FeatureSplit {
   }
 
   close(): void {}
+
+  [Symbol.dispose](): void {}
 }
 
 /** Runs `model` over `rows` ((frames, L, D) location-major) and returns what Inspect shows. */

@@ -156,7 +156,7 @@ export async function runTraining(spec: TrainingSpec, hooks: TrainingHooks = {})
   const seed = spec.seed ?? spec.settings?.seed ?? 1234;
   const backendName = spec.backendName ?? tf.getBackend();
 
-  const trainSplit = await openSplit(dataset, trainName, { multilabel: spec.multilabel ? true : undefined });
+  using trainSplit = await openSplit(dataset, trainName, { multilabel: spec.multilabel ? true : undefined });
   const multilabel = trainSplit.multilabel;
   const nActions = trainSplit.nClasses;
   const statePath = resumePath(out);
@@ -176,17 +176,18 @@ export async function runTraining(spec: TrainingSpec, hooks: TrainingHooks = {})
   validateModelOptions(options);
   const settings = trainSettingsFrom(spec.settings ?? {}, seed, options);
 
-  const validExists = existsSync(`${dataset}/${validName}_features.h5`);
+  using valid = existsSync(`${dataset}/${validName}_features.h5`)
+    ? await openSplit(dataset, validName, {
+        locations: options.locations,
+        ctxDim: options.ctxDim,
+        multilabel,
+        nClasses: nActions,
+      })
+    : null;
   let data: TrainData;
   let validDescription = validName;
   let heldOut: HoldOut | null = null;
-  if (validExists) {
-    const valid = await openSplit(dataset, validName, {
-      locations: options.locations,
-      ctxDim: options.ctxDim,
-      multilabel,
-      nClasses: nActions,
-    });
+  if (valid) {
     data = {
       train: trainSplit,
       trainVideos: trainSplit.videos.map((x) => x.index),
@@ -226,7 +227,7 @@ export async function runTraining(spec: TrainingSpec, hooks: TrainingHooks = {})
     dataset,
     resume: Boolean(spec.resume),
   });
-  const model = AttentionModel.initialise(options, seed);
+  using model = AttentionModel.initialise(options, seed);
   let last: Progress | null = null;
   try {
     const outcome = await train(
@@ -263,9 +264,5 @@ export async function runTraining(spec: TrainingSpec, hooks: TrainingHooks = {})
   } catch (err) {
     if (hooks.signal?.aborted) throw asCancelled(hooks.signal.reason);
     throw err;
-  } finally {
-    model.dispose();
-    trainSplit.close();
-    if (data.valid !== trainSplit) data.valid.close();
   }
 }

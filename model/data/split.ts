@@ -47,6 +47,8 @@ export interface FeatureSplit {
    */
   readRows(start: number, count: number, into?: Float32Array): Float32Array;
   close(): void;
+  /** `using split = await openSplit(…)`: the same as close(). */
+  [Symbol.dispose](): void;
 }
 
 export interface OpenSplitOptions {
@@ -209,5 +211,9 @@ class H5FeatureSplit implements FeatureSplit {
   close(): void {
     this.h5?.close();
     this.h5 = null;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 }

@@ -96,18 +96,14 @@ np.ascontiguousarray(x).tofile(sys.argv[2])
 });
 
 test('the multi-label fixture reads its 0/1 flags', async () => {
-  const split = await openSplit(path.join(FIXTURES, 'multilabel'), 'test');
-  try {
-    assert.equal(split.multilabel, true);
-    assert.equal(split.nClasses, 12);
-    assert.deepEqual(split.videos[0].label, [0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1]);
-    assert.deepEqual(
-      split.videos.map((v) => v.frames),
-      [30, 20],
-    );
-  } finally {
-    split.close();
-  }
+  using split = await openSplit(path.join(FIXTURES, 'multilabel'), 'test');
+  assert.equal(split.multilabel, true);
+  assert.equal(split.nClasses, 12);
+  assert.deepEqual(split.videos[0].label, [0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1]);
+  assert.deepEqual(
+    split.videos.map((v) => v.frames),
+    [30, 20],
+  );
 });
 
 test('a dataset written by h5py (gzip, chunked) and the same data written by us read identically', async () => {
@@ -156,18 +152,15 @@ open(os.path.join(out, 'test_filename.txt'), 'w').write('a.avi\\nb.avi\\nc.avi\\
       provenance: { writer: 'feature-dataset.test.ts' },
     });
 
-    const fromPy = await openSplit(pyDir, 'test', { locations: L, ctxDim: D });
-    const fromTs = await openSplit(tsDir, 'test'); // L and D from dataset.json
-    try {
+    {
+      using fromPy = await openSplit(pyDir, 'test', { locations: L, ctxDim: D });
+      using fromTs = await openSplit(tsDir, 'test'); // L and D from dataset.json
       assert.deepEqual([fromTs.L, fromTs.D], [L, D]);
       assert.deepEqual(fromTs.classNames, ['jump', 'run', 'swim']);
       assert.deepEqual(fromTs.videos, fromPy.videos);
       assert.deepEqual(fromPy.readRows(0, 15), all);
       assert.deepEqual(fromTs.readRows(0, 15), all);
       assert.deepEqual(fromTs.readRows(5, 7), fromPy.readRows(5, 7));
-    } finally {
-      fromPy.close();
-      fromTs.close();
     }
 
     // h5py reads our file: same rows, float32, chunked, gzip, unlimited rows.

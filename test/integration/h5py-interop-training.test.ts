@@ -19,17 +19,13 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 async function rewriteWithOurWriter(from: string, to: string): Promise<void> {
   mkdirSync(to, { recursive: true });
   for (const name of ['train', 'valid', 'test']) {
-    const split = await openSplit(from, name);
-    try {
-      const videos = split.videos.map((v) => ({
-        file: v.file,
-        label: v.label,
-        frames: split.readRows(v.firstRow, v.frames).slice(),
-      }));
-      await writeFeatureDataset(to, name, videos, split.L, split.D);
-    } finally {
-      split.close();
-    }
+    using split = await openSplit(from, name);
+    const videos = split.videos.map((v) => ({
+      file: v.file,
+      label: v.label,
+      frames: split.readRows(v.firstRow, v.frames).slice(),
+    }));
+    await writeFeatureDataset(to, name, videos, split.L, split.D);
   }
   for (const f of ['classes.txt', 'dataset.json']) copyFileSync(join(from, f), join(to, f));
 }
