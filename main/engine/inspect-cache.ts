@@ -41,9 +41,15 @@ export interface InspectEntry {
 
 const VERSION = 1;
 
-export function inspectKey(modelHash: string, featuresHash: string, s: InspectSettingsKey): string {
+/** `source` tells apart what the same rows mean in different places (a dataset video's label, a raw video). */
+export function inspectKey(
+  modelHash: string,
+  featuresHash: string,
+  s: InspectSettingsKey,
+  source: string,
+): string {
   return createHash('sha256')
-    .update(`v${VERSION}|${modelHash}|${featuresHash}|${s.maxlen}|${s.stride}|${s.lastN}`)
+    .update(`v${VERSION}|${modelHash}|${featuresHash}|${s.maxlen}|${s.stride}|${s.lastN}|${source}`)
     .digest('hex')
     .slice(0, 40);
 }

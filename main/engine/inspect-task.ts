@@ -79,6 +79,13 @@ export function rowsOfSplitVideo(
   };
 }
 
+/** What the rows are, beyond their values: part of the cache key and of the cached result. */
+export function sourceTag(source: InspectPlanSource, video: Pick<VideoRows, 'label' | 'backbone'>): string {
+  return source.kind === 'video'
+    ? `video|${source.backbone}`
+    : `dataset|${JSON.stringify(video.label)}|${video.backbone}`;
+}
+
 /** The split that holds the plan's rows (a one-video feature folder for raw videos). */
 export function openPlanSplit(source: InspectPlanSource): Promise<FeatureSplit> {
   const [dir, split] =
@@ -131,7 +138,7 @@ export async function runInspectPlan(plan: InspectPlan, hooks: InspectHooks = {}
     split.close();
   }
   const hash = featuresHash(video.rows);
-  const key = inspectKey(plan.modelHash, hash, plan);
+  const key = inspectKey(plan.modelHash, hash, plan, sourceTag(source, video));
   const cache = new InspectCache(plan.cacheDir);
   if (cache.has(key)) return key;
   const model = AttentionModel.fromParameters(checkpoint.options, checkpoint.params);

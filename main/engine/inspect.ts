@@ -13,8 +13,8 @@ import { videosDirOf } from './datasets.ts';
 import { aboutFile } from './error-mapping.ts';
 import { GlimpseError } from './errors.ts';
 import { InspectCache, inspectKey } from './inspect-cache.ts';
-import { openPlanSplit, rowsOfSplitVideo, type InspectPlan } from './inspect-task.ts';
-import { backboneCtxDim, openModelFile, type OpenedModel } from './models.ts';
+import { openPlanSplit, rowsOfSplitVideo, sourceTag, type InspectPlan } from './inspect-task.ts';
+import { backboneCtxDim, backboneSpecOf, openModelFile, type OpenedModel } from './models.ts';
 import { TaskThread } from './task-thread.ts';
 import type { VideoLibrary } from './videos.ts';
 import type { Workspace } from './workspace.ts';
@@ -37,7 +37,7 @@ function fileStamp(file: string): string {
 
 export class Inspector {
   private readonly models = new Map<string, OpenedModel>();
-  private readonly hashes = new Map<string, string>();
+  private readonly hashes = new Map<string, { hash: string; tag: string }>();
   private readonly cache: InspectCache;
   private thread: TaskThread | null = null;
   private computing: Promise<unknown> = Promise.resolve();
@@ -108,7 +108,7 @@ export class Inspector {
     if (!existsSync(videoPath))
       throw new GlimpseError('not-found', `${videoPath}: file not found`, videoPath);
     const ctxDim = model.checkpoint.options.ctxDim;
-    const backbone = featureSpec?.backbone ?? request.backbone;
+    const backbone = featureSpec ? backboneSpecOf(featureSpec.backbone) : request.backbone;
     if (!backbone)
       throw new GlimpseError(
         'mismatch',
@@ -143,26 +143,22 @@ export class Inspector {
     if (planned.needsExtraction) return null;
     const { plan } = planned;
     const split = await openPlanSplit(plan.source);
-    let hash: string;
+    let found: { hash: string; tag: string };
     try {
       const index = plan.source.kind === 'dataset' ? plan.source.index : 0;
       const memo = `${fileStamp(split.featuresPath)}|${index}`;
-      hash =
-        this.hashes.get(memo) ??
-        featuresHash(
-          rowsOfSplitVideo(
-            split,
-            index,
-            planned.model.checkpoint.options,
-            plan.model,
-            plan.source.kind === 'dataset',
-          ).rows,
-        );
-      this.hashes.set(memo, hash);
+      const remembered = this.hashes.get(memo);
+      if (remembered) found = remembered;
+      else {
+        const isDataset = plan.source.kind === 'dataset';
+        const video = rowsOfSplitVideo(split, index, planned.model.checkpoint.options, plan.model, isDataset);
+        found = { hash: featuresHash(video.rows), tag: sourceTag(plan.source, video) };
+        this.hashes.set(memo, found);
+      }
     } finally {
       split.close();
     }
-    const key = inspectKey(plan.modelHash, hash, plan);
+    const key = inspectKey(plan.modelHash, found.hash, plan, found.tag);
     return this.cache.has(key) ? key : null;
   }
 

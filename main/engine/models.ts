@@ -1,7 +1,7 @@
 /** openModel: a checkpoint as the ModelSummary the renderer shows, with its content hash (the cache key). */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { extname } from 'node:path';
+import path, { extname } from 'node:path';
 import { picklePathFor, readCheckpoint, type Checkpoint } from '../../model/checkpoint/index.ts';
 import { countParameters } from '../../model/params.ts';
 import { BACKBONE_PRESETS, BUILTIN_BACKBONE } from '../features/backbone.ts';
@@ -39,6 +39,21 @@ export function backbonesWithCtxDim(ctxDim: number): string[] {
   return [BUILTIN_BACKBONE, ...Object.keys(BACKBONE_PRESETS)].filter(
     (name) => backboneCtxDim(name) === ctxDim,
   );
+}
+
+/**
+ * A loadable backbone spec from what a feature spec records: dataset.json names the backbone by its id,
+ * `<spec>/<node>` ('builtin/features'), so the node is cut off unless the name loads as it is.
+ */
+export function backboneSpecOf(recorded: string): string {
+  const loads = (name: string) =>
+    name === BUILTIN_BACKBONE ||
+    Object.hasOwn(BACKBONE_PRESETS, name) ||
+    /model\.json$/i.test(name) ||
+    (!/^[a-z]+:/i.test(name) && existsSync(path.join(name, 'model.json')));
+  if (loads(recorded)) return recorded;
+  const cut = recorded.lastIndexOf('/');
+  return cut > 0 && loads(recorded.slice(0, cut)) ? recorded.slice(0, cut) : recorded;
 }
 
 /** sha256 of the checkpoint (for .npz: of the .npz and its .npz.pkl together). */

@@ -7,7 +7,7 @@ import type { Progress } from '../../common/progress.ts';
 import { GlimpseError } from './errors.ts';
 import type { FromWorker, Task, TaskResult, ToWorker } from './task-protocol.ts';
 
-const CANCEL_GRACE_MS = 10_000;
+const CANCEL_GRACE_MS = 5_000;
 
 /** Registers tsx (and h5wasm first, as bin/register.js explains) inside the thread, then loads the entry. */
 function bootWorker(): Worker {

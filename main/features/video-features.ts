@@ -32,6 +32,9 @@ export async function* featureBatches(
     size: backbone.inputSize,
     batch: opts.batch ?? FEATURE_BATCH,
   })) {
+    // Buffered frames and wasm inference resolve as microtasks only: yield to the event loop once per
+    // batch, so messages (a worker's cancel) are not held back until the whole run is over.
+    await new Promise((resolve) => setImmediate(resolve));
     if (event.kind === 'frames') {
       yield {
         kind: 'rows',
