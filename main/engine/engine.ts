@@ -143,6 +143,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     emit: (job) => emit({ type: 'job', job }),
   });
   await jobs.init();
+  // Exports made before a restart stay servable at the URLs their jobs recorded.
+  for (const job of jobs.list()) {
+    const made = job.result?.path;
+    if (job.state === 'done' && typeof made === 'string' && existsSync(made)) media.register(made);
+  }
   const startJob = (spec: JobSpec) => jobs.start(absoluteSpec(spec));
 
   const engine: Engine = {

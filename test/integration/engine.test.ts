@@ -12,6 +12,7 @@ import { writeFeatureDataset } from '../../model/data/writer.ts';
 import type { EngineEvent, GlimpseErrorCode, InspectResult, JobInfo } from '../../main/engine/api.ts';
 import { createEngine, type Engine } from '../../main/engine/engine.ts';
 import { GlimpseError } from '../../main/engine/errors.ts';
+import { probeVideo } from '../../main/media/probe.ts';
 import { runGlimpse } from '../support/cli.ts';
 import { makeEngineFixture, type EngineFixture } from '../support/engine-fixture.ts';
 
@@ -213,7 +214,7 @@ test('inspect of a raw video: a job extracts it with the model backbone, then th
   await close(engine);
 });
 
-test('filmstrip export: a PNG that decodes, registered for serving', async () => {
+test('exports: a filmstrip PNG that decodes, the video with its overlay, an npz', async () => {
   const engine = await open();
   const job = await engine.startJob({
     kind: 'export-filmstrip',
@@ -233,6 +234,23 @@ test('filmstrip export: a PNG that decodes, registered for serving', async () =>
     engine.resolveMedia(String(done.result?.url).replace('/media/', ''))?.contentType,
     'image/png',
   );
+
+  const videoJob = await engine.startJob({
+    kind: 'export-video',
+    request: { model: fx.model, source: datasetSource() },
+    overlay: { colormap: 'viridis', opacity: 0.5, smooth: false },
+    format: 'mp4',
+  });
+  const made = await until(engine, videoJob.id, finished);
+  assert.equal(made.state, 'done', JSON.stringify(made.error));
+  const info = await probeVideo(String(made.result?.path));
+  assert.equal(info.codec, 'h264');
+  assert.equal(info.frameCount, 40, 'one picture per feature row');
+
+  const npz = path.join(fx.root, 'exported.npz');
+  const npzJob = await engine.startJob({ kind: 'export-npz', model: fx.model, out: npz });
+  assert.equal((await until(engine, npzJob.id, finished)).state, 'done');
+  assert.equal((await engine.openModel(npz)).format, 'npz');
   await close(engine);
 });
 
