@@ -5,8 +5,8 @@ import { delimiter, join } from 'node:path';
 
 export function browserOpener(platform: NodeJS.Platform, url: string): { command: string; args: string[] } {
   if (platform === 'darwin') return { command: 'open', args: [url] };
-  // `start` is a cmd built-in; the empty string is its window title, so the URL is not taken for one.
-  if (platform === 'win32') return { command: 'cmd', args: ['/c', 'start', '""', url.replace(/&/g, '^&')] };
+  // `start` is a cmd built-in; the empty string is its window title, so the quoted URL is not taken for one.
+  if (platform === 'win32') return { command: 'cmd', args: ['/c', 'start', '""', `"${url}"`] };
   return { command: 'xdg-open', args: [url] };
 }
 
@@ -27,7 +27,12 @@ function onPath(command: string, env: NodeJS.ProcessEnv): boolean {
 export function openInBrowser(url: string, platform: NodeJS.Platform = process.platform): boolean {
   const { command, args } = browserOpener(platform, url);
   if (platform !== 'win32' && !onPath(command, process.env)) return false;
-  const child = spawn(command, args, { detached: true, stdio: 'ignore' });
+  // Verbatim on Windows: cmd parses its own quoting, Node's would double it.
+  const child = spawn(command, args, {
+    detached: true,
+    stdio: 'ignore',
+    windowsVerbatimArguments: platform === 'win32',
+  });
   child.on('error', () => {});
   child.unref();
   return true;

@@ -66,7 +66,7 @@ export async function ensureRendererBuilt(options: RendererBuildOptions = {}): P
     await build({
       configFile: join(root, 'vite.config.ts'),
       root,
-      logLevel: 'warn',
+      logLevel: 'error',
       build: { outDir: staging, emptyOutDir: true },
     });
     if ((await mtimeOrNull(join(staging, 'index.html'))) === null)
