@@ -2,9 +2,16 @@
  * Throughput of the real training and inference code paths on synthetic ReLU features held in memory: a full
  * training step as `train` runs it (forward, loss, gradients, summed micro-batches, optimiser update) and an
  * inference forward pass with its read-back. Figures are medians over timed iterations after a warm-up.
+ * Evaluation (`evaluateSplit` over a split on disk) is timed in this thread and on the worker pool.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
+import { openSplit } from './data/split.ts';
+import { writeFeatureDataset } from './data/writer.ts';
+import { evaluateSplit } from './evaluate.ts';
 import { AttentionModel } from './model.ts';
 import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../common/options.ts';
 import { Optimizer } from './optimizers.ts';
@@ -211,4 +218,68 @@ export function flopsPerClip(shape: BenchShape): { train: number; infer: number 
   const init = 2 * 2 * D * dim; // h0, c0 from the clip mean
   const rest = T * perStep + init;
   return { train: 2 * projection + 3 * rest, infer: projection + rest };
+}
+
+export interface EvaluationFigure {
+  /** Worker threads (1: this thread). */
+  workers: number;
+  clips: number;
+  clipsPerS: number;
+  seconds: number;
+}
+
+/**
+ * Times `evaluateSplit` (clip reading, the forward pass, per-clip results) over a feature split written to a
+ * temporary directory at this shape: in this thread, then on a pool of `workers`. Both runs see the same clips.
+ */
+export async function runEvaluationBenchmark(
+  settings: Pick<BenchSettings, 'shape' | 'batch' | 'workers' | 'backend'>,
+): Promise<EvaluationFigure[]> {
+  const { shape, batch } = settings;
+  const { steps: T, locations: L, ctx: D } = shape;
+  // Two videos of T + batch − 1 frames: at stride 1, `batch` clips each.
+  const frames = T + batch - 1;
+  const dir = await mkdtemp(join(tmpdir(), 'glimpse-bench-eval-'));
+  const model = AttentionModel.initialise(benchModelOptions(shape), 1234);
+  try {
+    const videos = [0, 1].map((v) => ({
+      file: `video_${v}.avi`,
+      label: v % shape.classes,
+      frames: reluFeatures(frames * L * D, `bench/eval/${v}`),
+    }));
+    await writeFeatureDataset(dir, 'test', videos, L, D);
+    const figures: EvaluationFigure[] = [];
+    for (const workers of [...new Set([1, settings.workers])]) {
+      const split = await openSplit(dir, 'test', { locations: L, ctxDim: D, nClasses: shape.classes });
+      try {
+        const evaluation = { maxlen: T, stride: 1, lastN: T, batchSize: batch, keepSteps: false, workers };
+        // A warm-up on the first video's clips: heap growth, kernel set-up (and the pool start, not timed).
+        const pool =
+          workers > 1
+            ? await WorkerPool.start({
+                workers,
+                backend: settings.backend,
+                options: model.options,
+                params: await model.parameters(),
+              })
+            : null;
+        try {
+          await evaluateSplit(model, split, { ...evaluation, pool, videoIndices: [0] });
+          const t0 = performance.now();
+          const result = await evaluateSplit(model, split, { ...evaluation, pool });
+          const seconds = (performance.now() - t0) / 1000;
+          const clips = result.videos.reduce((n, v) => n + v.clips.length, 0);
+          figures.push({ workers, clips, clipsPerS: clips / seconds, seconds });
+        } finally {
+          await pool?.close();
+        }
+      } finally {
+        split.close();
+      }
+    }
+    return figures;
+  } finally {
+    model.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
 }

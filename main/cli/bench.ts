@@ -1,12 +1,14 @@
 /** `glimpse bench`: training and inference clips/s on this machine, beside the PyTorch peer run by the same command. */
-import { chooseBackend } from '../../model/backend.ts';
+import { BACKEND_NAMES, chooseBackend, parseBackendName } from '../../model/backend.ts';
 import {
   BENCH_SHAPE_NAMES,
   BENCH_SHAPES,
   type BenchFigure,
   type BenchShape,
+  type EvaluationFigure,
   flopsPerClip,
   runBenchmark,
+  runEvaluationBenchmark,
 } from '../../model/benchmark.ts';
 import { defaultWorkerCount } from '../../model/parallel/pool.ts';
 import {
@@ -17,6 +19,7 @@ import {
   peerRatioRefusal,
   runTorchPeer,
 } from '../bench/torch-peer.ts';
+import { type BackendFigures, benchOtherBackend } from '../bench/compare-backend.ts';
 import { benchExtraction, type ExtractionBenchResult } from '../features/bench.ts';
 import { choiceFlag, type Command, intFlag, parseFlags, UsageError } from './command.ts';
 
@@ -32,8 +35,13 @@ divides it by the fastest sgemm the peer measured (the machine's matrix units, a
   --shape S          ucf11 (T=30, L=49, D=1024, dim 512, C=11) | small (a quick smoke run)   (default ucf11)
   --batch N          clips per batch (default 16)
   --iters N          timed iterations after one warm-up (default 3)
-  --backend B        tensorflow-gpu | tensorflow | wasm | cpu (default: the fastest that loads)
+  --backend B        ${BACKEND_NAMES.join(' | ')} (default: the fastest that loads)
   --workers N        worker threads, each running part of the batch (default: min(2, cores))
+  --compare B        also our train/infer figures on backend B, run in a child process (default wasm,
+                     unless that is the backend chosen)
+  --no-compare       skip that
+  --no-evaluate      skip the evaluation figures (evaluateSplit over a split written at this shape, in one
+                     thread and on the worker pool)
   --no-peer          skip the PyTorch peer
   --peer-threads L   comma-separated torch thread counts to run the peer with (default 1,2); the ratio is
                      against the fastest
@@ -52,6 +60,9 @@ const FLAGS = {
   iters: { type: 'string' },
   backend: { type: 'string' },
   workers: { type: 'string' },
+  compare: { type: 'string' },
+  'no-compare': { type: 'boolean' },
+  'no-evaluate': { type: 'boolean' },
   'no-peer': { type: 'boolean' },
   'no-extract': { type: 'boolean' },
   'peer-threads': { type: 'string' },
@@ -81,6 +92,10 @@ function peerClipsPerS(p: PeerFigures, name: BenchFigure['name']): number {
 
 function peerMsPerBatch(p: PeerFigures, name: BenchFigure['name']): number {
   return name === 'train' ? p.trainMsPerBatch : p.inferMsPerBatch;
+}
+
+function comparedClipsPerS(c: BackendFigures, name: BenchFigure['name']): number {
+  return name === 'train' ? c.trainClipsPerS : c.inferClipsPerS;
 }
 
 function peerRuns(peers: PeerOutcome[]): PeerFigures[] {
@@ -128,6 +143,9 @@ interface Report {
   peers: PeerOutcome[] | null;
   /** Why no ratio is reported against the peer (see peerRatioRefusal); null when one is, or no peer ran. */
   refusal: string | null;
+  /** Our figures on a second backend, or why they are missing. */
+  compared: { figures?: BackendFigures; backend: string; error?: string } | null;
+  evaluation: EvaluationFigure[] | null;
   extraction: ExtractionBenchResult | null;
 }
 
@@ -151,6 +169,29 @@ function extractionLine(e: ExtractionBenchResult): string {
     `${e.framesPerS.toFixed(1)} frames/s end to end, decoding alone ${e.decodeFramesPerS.toFixed(1)}, ` +
     `CNN alone ${e.cnnFramesPerS.toFixed(1)}; decode/end-to-end ${e.ratio.toFixed(2)}\n`
   );
+}
+
+function evaluationJson(r: Report, e: EvaluationFigure): string {
+  const single = r.evaluation?.find((f) => f.workers === 1);
+  return JSON.stringify({
+    name: 'evaluate',
+    backend: r.backend,
+    workers: e.workers,
+    clips: e.clips,
+    clips_per_s: round(e.clipsPerS, 3),
+    vs_one_thread: single ? round(e.clipsPerS / single.clipsPerS, 3) : null,
+  });
+}
+
+function evaluationLine(r: Report): string {
+  if (!r.evaluation) return '';
+  const single = r.evaluation.find((f) => f.workers === 1);
+  const parts = r.evaluation.map(
+    (e) =>
+      `${e.workers === 1 ? 'one thread' : `${e.workers} workers`} ${e.clipsPerS.toFixed(2)} clips/s` +
+      (single && e !== single ? ` (${(e.clipsPerS / single.clipsPerS).toFixed(2)}×)` : ''),
+  );
+  return `evaluate (${r.evaluation[0]?.clips ?? 0} clips, stride 1): ${parts.join(', ')}\n`;
 }
 
 function jsonLines(r: Report): string {
@@ -199,7 +240,14 @@ function jsonLines(r: Report): string {
               : { peer: 'pytorch-cpu', threads: p.threads, error: p.error },
           ) ?? null,
         peer_best_clips_per_s: best,
-        ratio: q === null ? null : round(q, 3),
+        compared: r.compared
+          ? {
+              backend: r.compared.backend,
+              clips_per_s: r.compared.figures ? comparedClipsPerS(r.compared.figures, f.name) : null,
+              error: r.compared.error ?? null,
+            }
+          : null,
+        ratio: q === null ? null : significant(q),
         ratio_refused: r.refusal,
       });
     })
@@ -214,13 +262,17 @@ function table(r: Report): string {
     `ours: backend ${r.backend}, ${r.workers} worker${r.workers === 1 ? '' : 's'}, median of ${r.iters} after a warm-up`,
   ];
   const peerCols = (r.peers ?? []).map((p) => `torch ${p.threads} thr`);
-  const header = ['', 'ours clips/s', 'ours GFLOP/s', ...(peak ? ['of peak'] : []), ...peerCols];
+  const other = r.compared?.figures;
+  const header = ['', 'ours clips/s', 'ours GFLOP/s', ...(peak ? ['of peak'] : [])];
+  if (other) header.push(`${other.backend} clips/s`);
+  header.push(...peerCols);
   if (r.peers) header.push('ours/best');
   lines.push(header.map((c, i) => (i === 0 ? c.padEnd(6) : c.padStart(14))).join(''));
   for (const f of r.figures) {
     const ours = gflopsPerS(r, f.name, f.clipsPerS);
     const cells = [f.name.padEnd(6), f.clipsPerS.toFixed(2), ours.toFixed(1)];
     if (peak) cells.push(`${((100 * ours) / peak).toFixed(0)}%`);
+    if (other) cells.push(comparedClipsPerS(other, f.name).toFixed(2));
     for (const p of r.peers ?? [])
       cells.push(p.figures ? peerClipsPerS(p.figures, f.name).toFixed(2) : 'n/a');
     if (r.peers) {
@@ -229,6 +281,7 @@ function table(r: Report): string {
     }
     lines.push(cells.map((c, i) => (i === 0 ? c : c.padStart(14))).join(''));
   }
+  if (r.compared?.error) lines.push(`ours on ${r.compared.backend} unavailable: ${r.compared.error}`);
   for (const p of r.peers ?? []) {
     const fig = p.figures;
     if (!fig) {
@@ -259,6 +312,8 @@ async function run(argv: string[]): Promise<number> {
   const peerThreads = v['no-peer'] ? [] : threadList(v['peer-threads']);
   const python = v.python ?? defaultPython();
 
+  const compareWith = v.compare === undefined ? undefined : parseBackendName(v.compare, '--compare');
+
   const backend = await chooseBackend(v.backend);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`bench: ${shapeName}, batch ${batch}, backend ${backend.name}, ${workers} worker(s)`);
@@ -268,6 +323,23 @@ async function run(argv: string[]): Promise<number> {
         `${f.cpuMsPerBatch.toFixed(0)} ms CPU)`,
     ),
   );
+
+  let compared: Report['compared'] = null;
+  const other = v['no-compare'] ? null : (compareWith ?? (backend.name === 'wasm' ? null : 'wasm'));
+  if (other) {
+    log(`  ours on ${other} (child process)…`);
+    try {
+      const figures = await benchOtherBackend({ backend: other, shape: shapeName, batch, iters, workers });
+      compared = { backend: other, figures };
+    } catch (err) {
+      compared = { backend: other, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+    }
+  }
+  let evaluation: EvaluationFigure[] | null = null;
+  if (!v['no-evaluate']) {
+    log('  evaluation (evaluateSplit over a split on disk), one thread and the pool…');
+    evaluation = await runEvaluationBenchmark({ shape, batch, workers, backend: backend.name });
+  }
 
   let peers: PeerOutcome[] | null = null;
   if (peerThreads.length > 0) {
@@ -304,15 +376,19 @@ async function run(argv: string[]): Promise<number> {
     figures,
     peers,
     refusal,
+    compared,
+    evaluation,
     extraction,
   };
   if (v.json) {
-    process.stdout.write(
-      `${jsonLines(report)}\n${extraction ? `${extractionJson(report, extraction)}\n` : ''}`,
-    );
+    process.stdout.write(`${jsonLines(report)}\n`);
+    for (const e of evaluation ?? []) process.stdout.write(`${evaluationJson(report, e)}\n`);
+    if (extraction) process.stdout.write(`${extractionJson(report, extraction)}\n`);
     for (const f of ui) process.stdout.write(`${f.json}\n`);
   } else {
-    process.stdout.write(table(report) + (extraction ? extractionLine(extraction) : ''));
+    process.stdout.write(
+      table(report) + evaluationLine(report) + (extraction ? extractionLine(extraction) : ''),
+    );
     for (const f of ui) process.stdout.write(`${f.text}\n`);
   }
   return 0;

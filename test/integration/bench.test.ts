@@ -43,6 +43,7 @@ test('bench --json prints a train and an infer line with positive rates (pool of
     '2',
     '--no-peer',
     '--no-extract',
+    '--no-evaluate',
     '--json',
   ]);
   assert.equal(r.code, 0, r.stderr);
@@ -72,7 +73,18 @@ test('bench --json prints a train and an infer line with positive rates (pool of
 });
 
 test('bench --json adds the extraction line: end to end and decoding alone, with their ratio', () => {
-  const r = runGlimpse(['bench', '--shape', 'small', '--batch', '2', '--iters', '1', '--no-peer', '--json']);
+  const r = runGlimpse([
+    'bench',
+    '--shape',
+    'small',
+    '--batch',
+    '2',
+    '--iters',
+    '1',
+    '--no-peer',
+    '--no-evaluate',
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout
     .trim()
@@ -89,6 +101,53 @@ test('bench --json adds the extraction line: end to end and decoding alone, with
   );
 });
 
+test('bench on onnx adds our wasm figures (child process) and evaluation in one thread and on the pool', () => {
+  const r = runGlimpse([
+    'bench',
+    '--backend',
+    'onnx',
+    '--shape',
+    'small',
+    '--batch',
+    '4',
+    '--iters',
+    '1',
+    '--workers',
+    '2',
+    '--no-peer',
+    '--no-extract',
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    lines.map((l) => [l.name, l.workers]),
+    [
+      ['train', 2],
+      ['infer', 2],
+      ['evaluate', 1],
+      ['evaluate', 2],
+    ],
+  );
+  for (const l of lines.slice(0, 2)) {
+    assert.equal(l.backend, 'onnx');
+    const compared = l.compared as { backend: string; clips_per_s: number | null; error: string | null };
+    assert.equal(compared.backend, 'wasm');
+    assert.equal(compared.error, null);
+    assert.ok((compared.clips_per_s ?? 0) > 0);
+  }
+  const [one, pool] = lines.slice(2) as { clips: number; clips_per_s: number; vs_one_thread: number }[];
+  // Two videos of T + batch − 1 frames at stride 1: batch clips each.
+  assert.equal(one.clips, 8);
+  assert.equal(pool.clips, 8);
+  assert.ok(one.clips_per_s > 0 && pool.clips_per_s > 0);
+  assert.equal(one.vs_one_thread, 1);
+  assert.ok(Math.abs(pool.vs_one_thread - pool.clips_per_s / one.clips_per_s) < 0.01 * pool.vs_one_thread);
+});
+
 test('bench rejects bad flags with a usage error', () => {
   const r = runGlimpse(['bench', '--shape', 'huge']);
   assert.equal(r.code, 2);
@@ -96,6 +155,9 @@ test('bench rejects bad flags with a usage error', () => {
   const t = runGlimpse(['bench', '--peer-threads', '1,x']);
   assert.equal(t.code, 2);
   assert.match(t.stderr, /--peer-threads/);
+  const c = runGlimpse(['bench', '--compare', 'tpu']);
+  assert.notEqual(c.code, 0);
+  assert.match(c.stderr, /--compare: unknown backend 'tpu'/);
 });
 
 test(
@@ -115,6 +177,7 @@ test(
       '--peer-threads',
       '1',
       '--no-extract',
+      '--no-evaluate',
       '--json',
     ]);
     assert.equal(r.code, 0, r.stderr);
@@ -156,6 +219,7 @@ test('a missing interpreter leaves our figures and names the peer problem', () =
     '1',
     '--python',
     '/nonexistent/python3',
+    '--no-evaluate',
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^train\s+\d/m);
