@@ -12,7 +12,7 @@ import { browserModeFlags } from './serve.ts';
 
 const DOWNLOAD_TIMEOUT_MS = Number(process.env.GLIMPSE_ELECTRON_DOWNLOAD_TIMEOUT_MS ?? 180_000);
 
-const usage = `usage: npm start [-- --workspace DIR] [--port P] [--host H] [--no-open]
+const usage = `usage: npm start -- [--workspace DIR] [--port P] [--host H] [--no-open]
 
 Starts the Glimpse desktop app (Electron); where Electron cannot run (no display, binary not available),
 says why and serves the same app to a web browser instead (see glimpse serve --help for the flags).

@@ -37,11 +37,12 @@ export async function runBrowserMode(options: BrowserModeOptions): Promise<numbe
     await engine.close();
     throw err;
   }
-  stdout.write(`Glimpse is running at ${server.url}\n`);
   if (!isLoopbackHost(options.host))
     stderr.write(
       `glimpse: warning: listening on ${options.host}, not loopback: anyone who can reach this port and has the token can use the engine and read the files it opens\n`,
     );
+  // The URL comes last: whoever waits for it has the warning already.
+  stdout.write(`Glimpse is running at ${server.url}\n`);
   if (options.open && !process.env.GLIMPSE_NO_OPEN && !openInBrowser(server.url))
     stderr.write('glimpse: no system browser opener found; open the URL above yourself\n');
 

@@ -155,6 +155,23 @@ describe('browser-mode server', () => {
     );
   });
 
+  it('with a non-loopback host (--host), takes any well-formed Host and names it in the CSP', async () => {
+    const open = await startServer({ engine, host: '0.0.0.0', rendererDir: path.join(dir, 'dist') });
+    try {
+      const res = await raw(open.port, `/?token=${open.token}`, { Host: `gpu-box.lan:${open.port}` });
+      assert.equal(res.status, 200);
+      assert.match(
+        String(res.headers['content-security-policy']),
+        new RegExp(`ws://gpu-box\\.lan:${open.port};`),
+      );
+      const odd = await raw(open.port, `/?token=${open.token}`, { Host: 'a b' });
+      assert.equal(odd.status, 403);
+      assert.equal((await raw(open.port, '/', { Host: `gpu-box.lan:${open.port}` })).status, 401);
+    } finally {
+      await open.close();
+    }
+  });
+
   it('serves registered media with Range support: 200, 206 with the right bytes, HEAD, 416; 404 otherwise', async () => {
     assert.match(mediaUrl, /^\/media\/[^/]+$/);
     const full = await raw(server.port, mediaUrl, cookie());

@@ -21,14 +21,18 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-/** Spawns bin/start.js and waits for the URL line on stdout. */
-async function startApp(args: string[], env: Record<string, string | undefined>): Promise<Started> {
+/** Spawns a bin/ script (start.js, glimpse.js) and waits for the URL line on stdout. */
+async function spawnUntilUrl(
+  script: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<Started> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, GLIMPSE_BACKEND: 'wasm' };
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete childEnv[key];
     else childEnv[key] = value;
   }
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/start.js'), ...args], {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', script), ...args], {
     cwd: REPO_ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -44,7 +48,7 @@ async function startApp(args: string[], env: Record<string, string | undefined>)
     );
     child.stdout.on('data', (c: Buffer) => {
       stdout += c.toString();
-      const m = /^Glimpse is running at (http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)$/m.exec(stdout);
+      const m = /^Glimpse is running at (http:\/\/[0-9.]+:\d+\/\?token=[A-Za-z0-9_-]+)$/m.exec(stdout);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
@@ -52,7 +56,7 @@ async function startApp(args: string[], env: Record<string, string | undefined>)
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`npm start exited (${code}) before printing a URL:\n${stdout}\n${stderr}`));
+      reject(new Error(`${script} exited (${code}) before printing a URL:\n${stdout}\n${stderr}`));
     });
   });
   return { child, url, stdout: () => stdout, stderr: () => stderr, exited };
@@ -100,6 +104,30 @@ describe('glimpse serve and npm start', () => {
     );
   });
 
+  it('glimpse serve --host 0.0.0.0 warns that it is reachable from other machines', async () => {
+    const serve = await spawnUntilUrl(
+      'glimpse.js',
+      ['serve', '--host', '0.0.0.0', '--port', '0', '--no-open', '--workspace', path.join(dir, 'ws-host')],
+      {},
+    );
+    try {
+      assert.match(serve.url, /^http:\/\/0\.0\.0\.0:\d+\//);
+      // Written before the URL, but on another pipe: give it a moment to arrive.
+      for (let i = 0; i < 50 && !serve.stderr().includes('warning'); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.match(serve.stderr(), /^glimpse: warning: listening on 0\.0\.0\.0, not loopback: /m);
+      const port = new URL(serve.url).port;
+      assert.equal(
+        (await fetch(`http://127.0.0.1:${port}/?token=${new URL(serve.url).searchParams.get('token')}`))
+          .status,
+        200,
+      );
+    } finally {
+      serve.child.kill('SIGINT');
+    }
+    assert.equal(await serve.exited, 0);
+  });
+
   const noBinary = electronBinary() === null;
 
   it(
@@ -108,7 +136,7 @@ describe('glimpse serve and npm start', () => {
     async () => {
       // A display is claimed so the download is tried; the mirror refuses connections, so it fails here even
       // on a machine with internet access.
-      const app = await startApp(['--no-open', '--workspace', path.join(dir, 'ws-start')], {
+      const app = await spawnUntilUrl('start.js', ['--no-open', '--workspace', path.join(dir, 'ws-start')], {
         DISPLAY: ':99',
         ELECTRON_MIRROR: 'http://127.0.0.1:9/',
         ELECTRON_SKIP_BINARY_DOWNLOAD: '1',
@@ -133,7 +161,7 @@ describe('glimpse serve and npm start', () => {
   );
 
   it('npm start on a box without a display says so and serves browser mode (GLIMPSE_NO_OPEN)', async () => {
-    const app = await startApp(['--workspace', path.join(dir, 'ws-start2')], {
+    const app = await spawnUntilUrl('start.js', ['--workspace', path.join(dir, 'ws-start2')], {
       DISPLAY: undefined,
       WAYLAND_DISPLAY: undefined,
       GLIMPSE_NO_OPEN: '1',
