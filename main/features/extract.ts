@@ -23,7 +23,7 @@ import { loadDatasetManifest, type DatasetLoadOptions } from '../datasets/kinds.
 import type { DatasetManifest, ManifestVideo } from '../datasets/manifest.ts';
 import type { Backbone } from './backbone.ts';
 import { locateFfmpeg } from '../media/locate.ts';
-import { decodeVideos } from './frame-source.ts';
+import { FEATURE_BATCH, featureBatches } from './video-features.ts';
 
 export const EXTRACT_REPORT = 'extract-report.json';
 
@@ -108,7 +108,7 @@ interface ExtractionSettings {
 
 export async function extractFeatures(opts: ExtractOptions): Promise<ExtractReport> {
   const fps = opts.fps ?? 30;
-  const batch = opts.batch ?? 16;
+  const batch = opts.batch ?? FEATURE_BATCH;
   const clipLength = opts.clipLength ?? 30;
   const log = opts.log ?? (() => {});
   const { backbone } = opts;
@@ -208,16 +208,16 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractRepo
     if (jobs.length > 0) progress(manifest.splits[jobs[0].split].name);
     const files = jobs.map((j) => path.join(manifest.root, j.video.file));
     let open = -1;
-    for await (const event of decodeVideos(files, { fps, size: backbone.inputSize, batch })) {
+    for await (const event of featureBatches(files, backbone, { fps, batch })) {
       throwIfAborted(opts.signal);
       const { video } = jobs[event.video];
       const writer = writers[jobs[event.video].split];
-      if (event.kind === 'frames') {
+      if (event.kind === 'rows') {
         if (open !== event.video) {
           writer.beginVideo(video.file, video.label);
           open = event.video;
         }
-        writer.appendFrames(await backbone.infer(event.rgb, event.count));
+        writer.appendFrames(event.rows);
         report.run.frames += event.count;
         continue;
       }
