@@ -36,7 +36,7 @@ export interface EvaluationSettings {
   pool?: WorkerPool | null;
   /**
    * Without a pool: run on a pool of this many workers, started and closed here, where the backend is one
-   * workers can run (wasm, cpu); 1 or unset: this thread.
+   * workers can run (onnx, wasm, cpu); 1 or unset: this thread.
    */
   workers?: number;
 }
