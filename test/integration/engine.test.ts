@@ -383,6 +383,21 @@ test('bad inputs: the right codes, one line naming the file', async () => {
     'not-found',
     'nosuch_features.h5',
   );
+  // A reference .npz records no feature spec: a raw video needs a backbone, and the error offers the matches.
+  const npz = path.join(bad, 'reference.npz');
+  const exported = runGlimpse(['export', '--model', fx.model, '--format', 'npz', '--out', npz]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const video = (await engine.listVideos(fx.features, 'test'))[0].videoPath as string;
+  await rejectsWith(
+    engine.inspect({ model: npz, source: { kind: 'video', path: video } }),
+    'mismatch',
+    'presets with D=32: builtin',
+  );
+  await rejectsWith(
+    engine.inspect({ model: npz, source: { kind: 'video', path: video }, backbone: 'mobilenet-v1-0.25' }),
+    'mismatch',
+    'gives D=256',
+  );
   // The engine keeps working after all of that.
   assert.equal((await engine.openModel(fx.model)).path, fx.model);
   await close(engine);
