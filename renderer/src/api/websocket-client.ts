@@ -35,17 +35,22 @@ export function apiUrl(location: Location): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api`;
 }
 
+/** The client; close() stops it for good (pending calls fail, no reconnect). */
+export type WebSocketApi = GlimpseApi & { close(): void };
+
 export function connectWebSocketApi(
   url: string,
   onConnection: (state: ConnectionState) => void = () => {},
-): GlimpseApi {
+): WebSocketApi {
   const pending = new Map<number, Pending>();
   const listeners = new Set<(event: EngineEvent) => void>();
   const waiting: (() => void)[] = [];
   let nextId = 1;
   let socket: WebSocket | null = null;
   let open = false;
+  let closed = false;
   let backoff = 250;
+  let retry: ReturnType<typeof setTimeout> | undefined;
 
   function failAll(message: string): void {
     for (const p of pending.values()) p.reject(new ApiError({ code: 'internal', message }));
@@ -96,8 +101,9 @@ export function connectWebSocketApi(
         ? `connection to the engine lost (${e.reason || `code ${e.code}`})`
         : 'cannot reach the engine (is glimpse serve running, and was the page opened with its token?)';
       failAll(`${reason}; the call may not have completed`);
+      if (closed) return;
       onConnection({ connected: false, reason });
-      setTimeout(connect, backoff);
+      retry = setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     };
   }
@@ -119,19 +125,32 @@ export function connectWebSocketApi(
   }
 
   async function call(method: ApiMethod, args: unknown[]): Promise<unknown> {
+    if (closed) throw new ApiError({ code: 'internal', message: 'the API client is closed' });
     await whenOpen();
+    if (closed || !socket) throw new ApiError({ code: 'internal', message: 'the API client is closed' });
+    const ws = socket;
     const id = nextId++;
     // encodeMessage allocates a plain ArrayBuffer; its declared type admits shared ones too.
     const bytes = encodeMessage({ type: 'call', id, method, args }) as Uint8Array<ArrayBuffer>;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      socket?.send(bytes);
+      ws.send(bytes);
     });
   }
 
   connect();
-  return apiOver(call, (listener) => {
+  const api = apiOver(call, (listener) => {
     listeners.add(listener);
     return () => listeners.delete(listener);
   });
+  return {
+    ...api,
+    close() {
+      closed = true;
+      clearTimeout(retry);
+      socket?.close();
+      failAll('the API client is closed');
+      for (const resume of waiting.splice(0)) resume();
+    },
+  };
 }
