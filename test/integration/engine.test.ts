@@ -251,6 +251,21 @@ test('exports: a filmstrip PNG that decodes, the video with its overlay, an npz'
   const npzJob = await engine.startJob({ kind: 'export-npz', model: fx.model, out: npz });
   assert.equal((await until(engine, npzJob.id, finished)).state, 'done');
   assert.equal((await engine.openModel(npz)).format, 'npz');
+
+  const evaluation = await engine.startJob({
+    kind: 'evaluate',
+    model: fx.model,
+    dataset: fx.features,
+    split: 'test',
+  });
+  const evaluated = await until(engine, evaluation.id, finished);
+  assert.equal(evaluated.state, 'done', JSON.stringify(evaluated.error));
+  const metrics = evaluated.result?.metrics as { accuracy: number };
+  assert.ok(metrics.accuracy >= 0 && metrics.accuracy <= 1);
+  const written = JSON.parse(readFileSync(String(evaluated.result?.path), 'utf8')) as {
+    metrics: { accuracy: number };
+  };
+  assert.equal(written.metrics.accuracy, metrics.accuracy);
   await close(engine);
 });
 
