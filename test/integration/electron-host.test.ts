@@ -3,7 +3,8 @@
 // real engine, and the real preload bundle in a bare CommonJS sandbox whose only module is a stand-in
 // 'electron' (the binary is not here), talking to that engine over a real MessageChannel.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { fork } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,12 +16,14 @@ import { buildElectronBundles } from '../../main/electron/build.ts';
 import { answerHostRequest } from '../../main/electron/engine-host.ts';
 import { IPC } from '../../main/electron/messages.ts';
 import { dispatchMessage } from '../../main/server/dispatch.ts';
+import { REPO_ROOT } from '../support/cli.ts';
 import { makeTestVideo } from './media-fixtures.ts';
 
 describe('Electron engine host and preload (no binary)', () => {
   let dir: string;
   let engine: Engine;
   let bundles: string[];
+  let bundleDir: string;
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'glimpse-electron-'));
     engine = await createEngine({
@@ -28,11 +31,16 @@ describe('Electron engine host and preload (no binary)', () => {
       transport: 'electron',
       mediaUrl: (id) => `glimpse-media://media/${encodeURIComponent(id)}`,
     });
-    bundles = await buildElectronBundles(path.join(dir, 'bundles'));
+    // Inside the repository, as dist/electron is: the engine host's bundle loads tsx and h5wasm from
+    // node_modules at run time.
+    await mkdir(path.join(REPO_ROOT, 'tmp'), { recursive: true });
+    bundleDir = await mkdtemp(path.join(REPO_ROOT, 'tmp', 'electron-bundles-'));
+    bundles = await buildElectronBundles(bundleDir);
   });
   after(async () => {
     await engine.close();
     await rm(dir, { recursive: true, force: true });
+    await rm(bundleDir, { recursive: true, force: true });
   });
 
   it('answers main: media only for videos the engine opened, and the recent files', async () => {
@@ -192,5 +200,56 @@ describe('Electron engine host and preload (no binary)', () => {
     assert.equal(glimpse.pathForFile({ name: 'a.mp4' } as unknown as File), '/dropped/a.mp4');
     port1.close();
     port2.close();
+  });
+
+  it('the engine host bundle boots the engine from its sources and answers main over the parent port', async () => {
+    // Electron gives a utility process `process.parentPort`; here a stand-in relays it over Node's IPC.
+    const shim = [
+      "const { EventEmitter } = require('node:events');",
+      'const port = new EventEmitter();',
+      'port.postMessage = (m) => process.send(m);',
+      'process.parentPort = port;',
+      "process.on('message', (m) => port.emit('message', { data: m, ports: [] }));",
+      `require(${JSON.stringify(bundles[2])});`,
+    ].join('\n');
+    const hostModule = path.join(REPO_ROOT, 'main', 'electron', 'engine-host.ts');
+    const workspace = path.join(dir, 'host-workspace');
+    // `--` ends node's own options, so the host's flags reach process.argv as in a utility process.
+    const child = fork('-e', [shim, '--', '--host-module', hostModule, '--workspace', workspace], {
+      execPath: process.execPath,
+      execArgv: [],
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const replies: unknown[] = [];
+    const nextReply = () =>
+      new Promise<unknown>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no reply from the engine host: ${stderr}`)),
+          120_000,
+        );
+        child.once('message', (m) => {
+          clearTimeout(timer);
+          replies.push(m);
+          resolve(m);
+        });
+      });
+    try {
+      assert.deepEqual(await nextReply(), { type: 'ready' });
+      child.send({ type: 'recent', requestId: 7 });
+      assert.deepEqual(await nextReply(), {
+        type: 'recent',
+        requestId: 7,
+        recent: { models: [], videos: [], datasets: [] },
+      });
+      child.send({ type: 'resolve-media', requestId: 8, id: 'unknown' });
+      assert.deepEqual(await nextReply(), { type: 'media', requestId: 8, media: null });
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 });
