@@ -187,6 +187,7 @@ async function demo(context: JobContext, hooks: JobHooks): Promise<TaskResult> {
     hooks.signal,
     part(hooks, 0.1, 0.4, 'extract'),
   );
+  // GLIMPSE_DEMO_EPOCHS shortens training, for tests that need a demo quickly (the model is then weaker).
   const epochs = Number(process.env.GLIMPSE_DEMO_EPOCHS ?? DEMO_SETTINGS.epochs);
   const settings = { ...DEMO_SETTINGS, epochs: Number.isInteger(epochs) && epochs > 0 ? epochs : 40 };
   await trainJob(trainingSpecOf(features, model, settings, true), hooks, part(hooks, 0.4, 1, 'train'));
