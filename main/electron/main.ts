@@ -13,6 +13,7 @@ import {
   MessageChannelMain,
   protocol,
   session,
+  shell,
   utilityProcess,
   type UtilityProcess,
 } from 'electron';
@@ -32,6 +33,7 @@ import {
   electronCsp,
   isAppUrl,
   MEDIA_SCHEME,
+  mediaIdOf,
   windowOptions,
 } from './window-options.ts';
 
@@ -145,21 +147,22 @@ function registerProtocols(rendererDir: string, host: EngineHost): void {
     return fileResponse(file, contentTypeFor(file), request, pageHeaders);
   });
   protocol.handle(MEDIA_SCHEME, async (request) => {
-    const url = new URL(request.url);
-    let id: string;
-    try {
-      id = decodeURIComponent(url.pathname.slice(1));
-    } catch {
-      return textResponse(404, 'no such media', SECURITY_HEADERS);
-    }
-    const reply = url.host === 'media' ? await host.ask({ type: 'resolve-media', id }) : null;
+    const id = mediaIdOf(request.url);
+    const reply = id === null ? null : await host.ask({ type: 'resolve-media', id });
     if (reply?.type !== 'media' || reply.media === null)
       return textResponse(404, 'no such media', SECURITY_HEADERS);
     return fileResponse(reply.media.path, reply.media.contentType, request, SECURITY_HEADERS);
   });
 }
 
-function lockDown(): void {
+/** A link to an engine file opened as a new window (an export's "Open result") opens in the system's app. */
+async function openMediaExternally(host: EngineHost, url: string): Promise<void> {
+  const id = mediaIdOf(url);
+  const reply = id === null ? null : await host.ask({ type: 'resolve-media', id });
+  if (reply?.type === 'media' && reply.media !== null) await shell.openPath(reply.media.path);
+}
+
+function lockDown(host: EngineHost): void {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
   app.on('web-contents-created', (_event, contents) => {
@@ -167,7 +170,11 @@ function lockDown(): void {
     contents.on('will-navigate', (event) => event.preventDefault());
     contents.on('will-redirect', (event) => event.preventDefault());
     contents.on('will-attach-webview', (event) => event.preventDefault());
-    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    // No new windows, ever; engine files the page links to open in the system's own app instead.
+    contents.setWindowOpenHandler(({ url }) => {
+      void openMediaExternally(host, url);
+      return { action: 'deny' };
+    });
   });
 }
 
@@ -177,9 +184,9 @@ async function start(): Promise<void> {
     return;
   }
   await app.whenReady();
-  lockDown();
   const appPath = app.getAppPath();
   const host = new EngineHost(appPath, typeof flags.workspace === 'string' ? flags.workspace : undefined);
+  lockDown(host);
   registerProtocols(join(appPath, 'renderer', 'dist'), host);
 
   const win = new BrowserWindow(windowOptions({ preload: join(appPath, 'dist', 'electron', 'preload.cjs') }));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { contentSecurityPolicy } from '../server/csp.ts';
-import { APP_ENTRY, electronCsp, isAppUrl, windowOptions } from './window-options.ts';
+import { APP_ENTRY, electronCsp, isAppUrl, mediaIdOf, windowOptions } from './window-options.ts';
 
 describe('Electron window options and CSP', () => {
   it('sandboxes the renderer: context isolation, no Node, web security, no webview, the preload', () => {
@@ -22,7 +22,7 @@ describe('Electron window options and CSP', () => {
   it('sends a strict CSP: own scripts only, videos from glimpse-media:, no plugins, frames or base tricks', () => {
     assert.equal(
       electronCsp(),
-      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; " +
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data: glimpse-media:; " +
         "media-src 'self' blob: glimpse-media:; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
         "frame-ancestors 'none'",
     );
@@ -45,5 +45,20 @@ describe('Electron window options and CSP', () => {
       '',
     ])
       assert.equal(isAppUrl(url), false, url);
+  });
+
+  it('reads the engine id from glimpse-media://media/ID only', () => {
+    assert.equal(mediaIdOf('glimpse-media://media/abc123'), 'abc123');
+    assert.equal(mediaIdOf('glimpse-media://media/a%20b'), 'a b');
+    for (const url of [
+      'glimpse-media://other/abc',
+      'glimpse-media://media/',
+      'glimpse-media://media/a/b',
+      'glimpse-media://media/a%2Fb',
+      'glimpse-media://media/%E0%A4%A',
+      'https://media/abc',
+      'nonsense',
+    ])
+      assert.equal(mediaIdOf(url), null, url);
   });
 });

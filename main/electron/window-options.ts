@@ -9,7 +9,7 @@ import { contentSecurityPolicy } from '../server/csp.ts';
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'glimpse';
 export const APP_ENTRY = `${APP_SCHEME}://${APP_HOST}/index.html`;
-/** Videos the engine has opened: glimpse-media://media/ID. */
+/** Files the engine has registered (playback proxies, exports): glimpse-media://media/ID. */
 export const MEDIA_SCHEME = 'glimpse-media';
 
 export function windowOptions({ preload }: { preload: string }): BrowserWindowConstructorOptions {
@@ -40,7 +40,19 @@ export function windowOptions({ preload }: { preload: string }): BrowserWindowCo
 
 /** The Electron renderer's CSP: as browser mode's, with the media scheme instead of a WebSocket. */
 export function electronCsp(): string {
-  return contentSecurityPolicy({ media: [`${MEDIA_SCHEME}:`] });
+  return contentSecurityPolicy({ media: [`${MEDIA_SCHEME}:`], img: [`${MEDIA_SCHEME}:`] });
+}
+
+/** The engine's id in a glimpse-media://media/ID URL, or null for any other URL. */
+export function mediaIdOf(url: string): string | null {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== `${MEDIA_SCHEME}:` || parsed.host !== 'media') return null;
+    const id = decodeURIComponent(parsed.pathname.slice(1));
+    return id === '' || id.includes('/') ? null : id;
+  } catch {
+    return null;
+  }
 }
 
 /** True only for the app's own pages: the renderer is a single page, so any navigation away is refused. */

@@ -8,16 +8,18 @@ export interface CspSources {
   connect?: string[];
   /** Extra media-src sources (Electron: the glimpse-media: scheme). */
   media?: string[];
+  /** Extra img-src sources (Electron: exported images on the glimpse-media: scheme). */
+  img?: string[];
 }
 
-export function contentSecurityPolicy({ connect = [], media = [] }: CspSources = {}): string {
+export function contentSecurityPolicy({ connect = [], media = [], img = [] }: CspSources = {}): string {
   const list = (base: string[], extra: string[]) => [...base, ...extra].join(' ');
   return [
     "default-src 'self'",
     "script-src 'self'",
     // Svelte sets style attributes at run time (transitions, positions): inline styles, never inline scripts.
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' blob: data:",
+    `img-src ${list(["'self'", 'blob:', 'data:'], img)}`,
     `media-src ${list(["'self'", 'blob:'], media)}`,
     `connect-src ${list(["'self'"], connect)}`,
     "object-src 'none'",
