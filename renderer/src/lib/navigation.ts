@@ -8,7 +8,15 @@ import { inspectHash, INSPECT_DEFAULTS, type InspectState } from './route.ts';
 
 const MODEL_EXTENSIONS = /\.(h5|npz)$/i;
 
-export function roleOfDroppedPath(path: string): PickerRole {
+/** What a dropped file or folder is, as the engine's listing of its folder says; else by its extension. */
+export async function roleOfDroppedPath(app: AppState, path: string): Promise<PickerRole> {
+  const parent = path.replace(/[\\/][^\\/]*[\\/]?$/, '') || '/';
+  try {
+    const entry = (await app.api.browse(parent)).entries.find((e) => e.path === path);
+    if (entry && entry.role !== 'other') return entry.role;
+  } catch {
+    // The extension decides.
+  }
   return MODEL_EXTENSIONS.test(path) ? 'model' : 'video';
 }
 
