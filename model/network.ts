@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelOptions } from '../common/options.ts';
-import { contextProjection } from './native/projection.ts';
+import { contextAttention } from './native/attention.ts';
 import { lstmLayerName } from './params.ts';
 
 export type ParamTensors = Map<string, tf.Tensor>;
@@ -106,31 +106,14 @@ export function forward(
     });
   }
 
-  // The context projection does not depend on h: one matMul for every step (the native engine's, if any).
-  const flatX = tf.reshape(x, [T * B * L, D]) as tf.Tensor2D;
-  let projected: tf.Tensor | null = null;
-  if (options.attention === 'reference') {
-    let p: tf.Tensor = contextProjection(
-      flatX,
-      param(params, 'decoder_Wc_att') as tf.Tensor2D,
-      param(params, 'decoder_b_att'),
-    );
-    for (let k = 1; k < options.nLayersAtt; k++) {
-      p = tf.add(
-        tf.matMul(p as tf.Tensor2D, param(params, `decoder_W_att_${k}`) as tf.Tensor2D),
-        param(params, `decoder_b_att_${k}`),
-      );
-      // The reference's tanh placement: after every extra layer but the last.
-      if (k < options.nLayersAtt - 1) p = tf.tanh(p);
-    }
-    projected = tf.reshape(p, [T, B, L, D]);
-  }
+  // The context projection does not depend on h: one product for every step, before the loop.
+  const attention =
+    options.attention === 'reference' ? contextAttention((name) => param(params, name), options, x) : null;
 
   const masks = input.mask
     ? tf.unstack(input.mask, 0).map((m) => tf.reshape(m, [B, 1]) as tf.Tensor2D)
     : null;
   const frames = tf.unstack(x, 0) as tf.Tensor3D[];
-  const projectedFrames = projected ? (tf.unstack(projected, 0) as tf.Tensor3D[]) : null;
   const top = options.lstmLayers - 1;
   const hs: tf.Tensor2D[] = [];
   const zs: tf.Tensor2D[] = [];
@@ -138,14 +121,8 @@ export function forward(
   for (let t = 0; t < T; t++) {
     const hPrev = states[top].h;
     let logits: tf.Tensor2D;
-    if (projectedFrames) {
-      const pstate = tf.matMul(hPrev, param(params, 'decoder_Wd_att') as tf.Tensor2D);
-      const hidden = tf.tanh(tf.add(projectedFrames[t], tf.reshape(pstate, [B, 1, D])));
-      const e = tf.matMul(
-        tf.reshape(hidden, [B * L, D]) as tf.Tensor2D,
-        param(params, 'decoder_U_att') as tf.Tensor2D,
-      );
-      logits = tf.reshape(tf.add(e, param(params, 'decoder_c_tt')), [B, L]) as tf.Tensor2D;
+    if (attention) {
+      logits = attention.energies(t, hPrev);
     } else {
       logits = tf.matMul(hPrev, param(params, 'decoder_W_loc') as tf.Tensor2D);
     }

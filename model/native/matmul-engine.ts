@@ -36,30 +36,39 @@ function loadOrt(): { ort: OrtModule; Tensor: TensorConstructor } {
   return { ort, Tensor };
 }
 
-/** One single-Gemm session; inputs and the output are float32 matrices. */
-class GemmSession {
+type Feeds = Record<string, { data: Float32Array; dims: number[] }>;
+
+/** One session over float32 inputs and outputs. */
+class Session {
   constructor(
     private readonly session: Binding.InferenceSession,
     private readonly Tensor: TensorConstructor,
   ) {}
 
-  run(feeds: Record<string, { data: Float32Array; dims: number[] }>): Float32Array {
+  run<K extends string>(feeds: Feeds, outputs: readonly K[]): Record<K, Float32Array> {
     const inputs: Record<string, OrtTensor> = {};
     for (const [name, f] of Object.entries(feeds)) inputs[name] = new this.Tensor('float32', f.data, f.dims);
-    const out = this.session.run(inputs as never, { Y: null }, {}) as unknown as Record<string, OrtTensor>;
-    const y = out.Y?.data;
-    if (!(y instanceof Float32Array)) throw new Error('onnxruntime returned no float32 output');
-    return y;
+    const fetches = Object.fromEntries(outputs.map((o) => [o, null]));
+    const out = this.session.run(inputs as never, fetches, {}) as unknown as Record<string, OrtTensor>;
+    const result = {} as Record<K, Float32Array>;
+    for (const o of outputs) {
+      const data = out[o]?.data;
+      if (!(data instanceof Float32Array)) throw new Error(`onnxruntime returned no float32 ${o}`);
+      result[o] = data;
+    }
+    return result;
   }
 }
 
 export class NativeMatMul {
-  private readonly projection: GemmSession;
-  private readonly weightGradientSession: GemmSession;
+  private readonly projection: Session;
+  private readonly weightGradientSession: Session;
+  private readonly energySession: Session;
+  private readonly energyGradientSession: Session;
 
   private constructor(
     readonly threads: number,
-    make: (model: Uint8Array) => GemmSession,
+    make: (model: Uint8Array) => Session,
   ) {
     // Y = X·W + b: X (N, D), W (D, E), b (E).
     this.projection = make(
@@ -86,6 +95,60 @@ export class NativeMatMul {
         outputs: [{ name: 'Y', dims: ['D', 'E'] }],
       }),
     );
+    // The reference attention energies of one step: H = tanh(P + S), E = H·U + c; P (B, L, D), S (B, 1, D).
+    this.energySession = make(
+      onnxModel(
+        {
+          name: 'energies',
+          nodes: [
+            { op: 'Add', inputs: ['P', 'S'], outputs: ['A'] },
+            { op: 'Tanh', inputs: ['A'], outputs: ['H'] },
+            { op: 'MatMul', inputs: ['H', 'U'], outputs: ['M'] },
+            { op: 'Add', inputs: ['M', 'C'], outputs: ['E'] },
+          ],
+          inputs: [
+            { name: 'P', dims: ['B', 'L', 'D'] },
+            { name: 'S', dims: ['B', 1, 'D'] },
+            { name: 'U', dims: ['D', 1] },
+            { name: 'C', dims: [1] },
+          ],
+          outputs: [
+            { name: 'H', dims: ['B', 'L', 'D'] },
+            { name: 'E', dims: ['B', 'L', 1] },
+          ],
+        },
+        11,
+      ),
+    );
+    // Their gradients from dE (B, L, 1): dP = dE·Uᵀ ⊙ (1 − H²), dS = Σ_l dP, dU = Σ_{b,l} H·dE.
+    this.energyGradientSession = make(
+      onnxModel(
+        {
+          name: 'energy_gradients',
+          nodes: [
+            { op: 'Mul', inputs: ['G', 'Urow'], outputs: ['dH'] },
+            { op: 'Mul', inputs: ['H', 'H'], outputs: ['H2'] },
+            { op: 'Sub', inputs: ['One', 'H2'], outputs: ['Slope'] },
+            { op: 'Mul', inputs: ['dH', 'Slope'], outputs: ['dP'] },
+            { op: 'ReduceSum', inputs: ['dP'], outputs: ['dS'], attributes: { axes: [1], keepdims: 0 } },
+            { op: 'Mul', inputs: ['H', 'G'], outputs: ['HG'] },
+            { op: 'ReduceSum', inputs: ['HG'], outputs: ['dU'], attributes: { axes: [0, 1], keepdims: 0 } },
+          ],
+          inputs: [
+            { name: 'H', dims: ['B', 'L', 'D'] },
+            { name: 'G', dims: ['B', 'L', 1] },
+            { name: 'Urow', dims: ['D'] },
+            { name: 'One', dims: [1] },
+          ],
+          outputs: [
+            { name: 'dP', dims: ['B', 'L', 'D'] },
+            { name: 'dS', dims: ['B', 'D'] },
+            { name: 'dU', dims: ['D'] },
+          ],
+        },
+        11,
+      ),
+    );
   }
 
   /** Loads onnxruntime and builds the sessions; throws (one line) where the package or its library is missing. */
@@ -101,24 +164,63 @@ export class NativeMatMul {
         // Idle pool threads must not spin: tfjs runs on this core between products.
         extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
-      return new GemmSession(session, Tensor);
+      return new Session(session, Tensor);
     });
   }
 
   /** X·W + b for X (n, d), W (d, e), b (e): (n, e), row-major. */
   project(x: Float32Array, w: Float32Array, b: Float32Array, n: number, d: number, e: number): Float32Array {
-    return this.projection.run({
-      X: { data: x, dims: [n, d] },
-      W: { data: w, dims: [d, e] },
-      B: { data: b, dims: [e] },
-    });
+    const feeds = { X: { data: x, dims: [n, d] }, W: { data: w, dims: [d, e] }, B: { data: b, dims: [e] } };
+    return this.projection.run(feeds, ['Y']).Y;
   }
 
   /** Xᵀ·G for X (n, d), G (n, e): (d, e), row-major. */
   weightGradient(x: Float32Array, g: Float32Array, n: number, d: number, e: number): Float32Array {
-    return this.weightGradientSession.run({ X: { data: x, dims: [n, d] }, G: { data: g, dims: [n, e] } });
+    return this.weightGradientSession.run({ X: { data: x, dims: [n, d] }, G: { data: g, dims: [n, e] } }, [
+      'Y',
+    ]).Y;
+  }
+
+  /**
+   * One step's attention energies: hidden H = tanh(P + s) (B, L, D) and E = H·u + c (B, L), for the projected
+   * context P (B, L, D), the projected state s (B, D), u (D) and c (1).
+   */
+  energies(
+    p: Float32Array,
+    s: Float32Array,
+    u: Float32Array,
+    c: Float32Array,
+    [b, l, d]: [number, number, number],
+  ): { hidden: Float32Array; energies: Float32Array } {
+    const feeds = {
+      P: { data: p, dims: [b, l, d] },
+      S: { data: s, dims: [b, 1, d] },
+      U: { data: u, dims: [d, 1] },
+      C: { data: c, dims: [1] },
+    };
+    const out = this.energySession.run(feeds, ['H', 'E']);
+    return { hidden: out.H, energies: out.E };
+  }
+
+  /** Gradients of `energies` from dE (B, L): to P (B, L, D), to s (B, D) and to u (D). */
+  energyGradients(
+    hidden: Float32Array,
+    dE: Float32Array,
+    u: Float32Array,
+    [b, l, d]: [number, number, number],
+  ): { dP: Float32Array; dS: Float32Array; dU: Float32Array } {
+    const feeds = {
+      H: { data: hidden, dims: [b, l, d] },
+      G: { data: dE, dims: [b, l, 1] },
+      Urow: { data: u, dims: [d] },
+      One: { data: ONE, dims: [1] },
+    };
+    const out = this.energyGradientSession.run(feeds, ['dP', 'dS', 'dU']);
+    return { dP: out.dP, dS: out.dS, dU: out.dU };
   }
 }
+
+const ONE = Float32Array.of(1);
 
 let engine: NativeMatMul | null = null;
 

@@ -13,7 +13,8 @@ import { AttentionModel } from '../model.ts';
 import { Optimizer } from '../optimizers.ts';
 import { poolBackend, WorkerPool } from '../parallel/pool.ts';
 import { type MicroBatch, trainStep } from '../train-step.ts';
-import { nativeMatMul } from './matmul-engine.ts';
+import { contextAttention } from './attention.ts';
+import { nativeMatMul, type NativeMatMul } from './matmul-engine.ts';
 import { contextProjection } from './projection.ts';
 
 function seeded(n: number, seed: number, offset = 0.5): Float32Array {
@@ -100,41 +101,81 @@ const OPTIONS: ModelOptions = {
   ctx2out: true,
 };
 
-test('gradients through the native projection match finite differences', async () => {
+for (const nLayersAtt of [1, 2]) {
+  // One attention layer: the fused path (tanh and U_att on the engine); two: the projection alone on it.
+  test(`gradients through the native attention match finite differences (${nLayersAtt} layer(s))`, async () => {
+    await chooseBackend('onnx');
+    const [T, B] = [4, 3];
+    const model = AttentionModel.initialise({ ...OPTIONS, nLayersAtt }, 3);
+    for (const v of model.variables.values())
+      v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', 11)));
+    const x = tf.relu(
+      tf.randomNormal([T, B, OPTIONS.locations, OPTIONS.ctxDim], 0, 1, 'float32', 5),
+    ) as tf.Tensor4D;
+    const labels = tf.tensor1d([0, 2, 1], 'int32');
+    const mask = tf.ones([T, B]) as tf.Tensor2D;
+    const objective = (): tf.Scalar => {
+      const out = model.run(x, true, mask, 7);
+      const data = dataLoss(out.probs, out.alphas, { labels, mask }, false, 0.3);
+      return tf.add(data, weightDecay(model.variables.values(), 0.01)) as tf.Scalar;
+    };
+    const { grads } = tf.variableGrads(objective, [...model.variables.values()]);
+    const eps = 1e-2;
+    const names = [
+      'decoder_Wc_att',
+      'decoder_b_att',
+      'decoder_Wd_att',
+      'decoder_U_att',
+      'decoder_c_tt',
+      'decoder_W',
+    ];
+    for (const name of nLayersAtt > 1 ? [...names, 'decoder_W_att_1'] : names) {
+      const v = model.variables.get(name);
+      assert.ok(v, name);
+      const direction = tf.randomNormal(v.shape, 0, 1, 'float32', name.length * 31 + 1);
+      const analytic = (await tf.sum(tf.mul(grads[v.name], direction)).data())[0];
+      const original = v.clone();
+      v.assign(tf.add(original, tf.mul(direction, eps)));
+      const plus = (await objective().data())[0];
+      v.assign(tf.sub(original, tf.mul(direction, eps)));
+      const minus = (await objective().data())[0];
+      v.assign(original);
+      const numeric = (plus - minus) / (2 * eps);
+      const scale = Math.max(Math.abs(analytic), Math.abs(numeric), 1e-2);
+      assert.ok(
+        Math.abs(analytic - numeric) / scale < 3e-2,
+        `${name}: analytic ${analytic} vs finite difference ${numeric}`,
+      );
+    }
+    model.dispose();
+  });
+}
+
+test('the fused native attention and its gradients equal the tfjs attention', async () => {
   await chooseBackend('onnx');
-  const [T, B] = [4, 3];
-  const model = AttentionModel.initialise(OPTIONS, 3);
+  const [T, B, L, D] = [3, 2, OPTIONS.locations, OPTIONS.ctxDim];
+  const model = AttentionModel.initialise({ ...OPTIONS, nLayersAtt: 1 }, 5);
   for (const v of model.variables.values())
-    v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', 11)));
-  const x = tf.relu(
-    tf.randomNormal([T, B, OPTIONS.locations, OPTIONS.ctxDim], 0, 1, 'float32', 5),
-  ) as tf.Tensor4D;
-  const labels = tf.tensor1d([0, 2, 1], 'int32');
-  const mask = tf.ones([T, B]) as tf.Tensor2D;
-  const objective = (): tf.Scalar => {
-    const out = model.run(x, true, mask, 7);
-    const data = dataLoss(out.probs, out.alphas, { labels, mask }, false, 0.3);
-    return tf.add(data, weightDecay(model.variables.values(), 0.01)) as tf.Scalar;
+    v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', 13)));
+  const x = tf.relu(tf.randomNormal([T, B, L, D], 0, 1, 'float32', 17)) as tf.Tensor4D;
+  const h = tf.randomNormal([B, OPTIONS.dim], 0, 1, 'float32', 19) as tf.Tensor2D;
+  const names = ['decoder_Wc_att', 'decoder_b_att', 'decoder_Wd_att', 'decoder_U_att', 'decoder_c_tt'];
+  const vars = names.map((n) => model.variables.get(n) as tf.Variable);
+  const run = (engine: NativeMatMul | null) => {
+    const attention = contextAttention((n) => model.variables.get(n) as tf.Tensor, model.options, x, engine);
+    // Every step, and a non-linear use of each, so every gradient path carries weight.
+    const steps = Array.from({ length: T }, (_, t) => attention.energies(t, tf.mul(h, t + 1) as tf.Tensor2D));
+    return tf.sum(tf.stack(steps.map((e, t) => tf.mul(tf.sin(e), t + 1)))) as tf.Scalar;
   };
-  const { grads } = tf.variableGrads(objective, [...model.variables.values()]);
-  const eps = 1e-2;
-  for (const name of ['decoder_Wc_att', 'decoder_b_att', 'decoder_W_att_1', 'decoder_W']) {
-    const v = model.variables.get(name);
-    assert.ok(v, name);
-    const direction = tf.randomNormal(v.shape, 0, 1, 'float32', name.length * 31 + 1);
-    const analytic = (await tf.sum(tf.mul(grads[v.name], direction)).data())[0];
-    const original = v.clone();
-    v.assign(tf.add(original, tf.mul(direction, eps)));
-    const plus = (await objective().data())[0];
-    v.assign(tf.sub(original, tf.mul(direction, eps)));
-    const minus = (await objective().data())[0];
-    v.assign(original);
-    const numeric = (plus - minus) / (2 * eps);
-    const scale = Math.max(Math.abs(analytic), Math.abs(numeric), 1e-2);
-    assert.ok(
-      Math.abs(analytic - numeric) / scale < 3e-2,
-      `${name}: analytic ${analytic} vs finite difference ${numeric}`,
-    );
+  const engine = nativeMatMul();
+  assert.ok(engine);
+  const fusedGrads = tf.variableGrads(() => run(engine), vars);
+  const plainGrads = tf.variableGrads(() => run(null), vars);
+  assert.ok(Math.abs((await fusedGrads.value.data())[0] - (await plainGrads.value.data())[0]) < 1e-4);
+  for (const v of vars) {
+    const a = await fusedGrads.grads[v.name].data();
+    const b = await plainGrads.grads[v.name].data();
+    assert.ok(maxRelativeDifference(a, b) < 1e-4, v.name);
   }
   model.dispose();
 });

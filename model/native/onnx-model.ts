@@ -44,13 +44,14 @@ function bytes(field: number, payload: Uint8Array | string): Field {
 
 const FLOAT = 1; // TensorProto.DataType.FLOAT
 const ATTRIBUTE_INT = 2; // AttributeProto.AttributeType.INT
+const ATTRIBUTE_INTS = 7; // AttributeProto.AttributeType.INTS
 
 export interface OnnxNode {
   op: string;
   inputs: string[];
   outputs: string[];
-  /** Integer attributes (transA, axes-free flags …). */
-  attributes?: Record<string, number>;
+  /** Integer and integer-list attributes (transA, axes, keepdims …). */
+  attributes?: Record<string, number | number[]>;
 }
 
 /** A float32 value: its name and dimensions, each a size or a symbolic name. */
@@ -61,7 +62,12 @@ export interface OnnxValue {
 
 function node(n: OnnxNode, index: number): Field {
   const attributes = Object.entries(n.attributes ?? {}).map(([name, value]) =>
-    bytes(5, concat([bytes(1, name), int(3, value), int(20, ATTRIBUTE_INT)])),
+    bytes(
+      5,
+      typeof value === 'number'
+        ? concat([bytes(1, name), int(3, value), int(20, ATTRIBUTE_INT)])
+        : concat([bytes(1, name), ...value.map((v) => int(8, v)), int(20, ATTRIBUTE_INTS)]),
+    ),
   );
   return bytes(
     1,
