@@ -73,6 +73,8 @@ export type TrainProgress = BatchProgress | EpochProgress | { kind: 'resume'; ep
 export interface TrainHooks {
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
+  /** Where to keep finished epoch `epoch`'s model (no optimiser state), so every epoch can be reopened. */
+  epochCheckpoint?: (epoch: number) => string;
 }
 
 export interface TrainOutcome {
@@ -221,8 +223,10 @@ export async function train(
       if (best) {
         state.bestScore = score;
         state.bestEpoch = state.epoch;
-        await writeCheckpoint(out, await checkpointOf({}));
       }
+      const plain = best || hooks.epochCheckpoint ? await checkpointOf({}) : null;
+      if (plain && best) await writeCheckpoint(out, plain);
+      if (plain && hooks.epochCheckpoint) await writeCheckpoint(hooks.epochCheckpoint(state.epoch), plain);
       await writeCheckpoint(statePath, await checkpointOf({ optimizer: await optimizer.state() }));
       hooks.onProgress?.({
         kind: 'epoch',

@@ -209,7 +209,16 @@ export type JobSpec =
     }
   | { kind: 'export-npz'; model: string; out: string }
   | { kind: 'evaluate'; model: string; dataset: string; split: string; stride?: number; lastN?: number }
-  | { kind: 'train'; dataset: string; out: string; settings: { [key: string]: JsonValue } }
+  | {
+      kind: 'train';
+      dataset: string;
+      out: string;
+      settings: { [key: string]: JsonValue };
+      /** Continue from the last finished epoch of `out` (as resumeJob does). */
+      resume?: boolean;
+      /** Keep every finished epoch's model beside `out` (M.epoch-001.h5, …): what a run of the Train view does. */
+      keepEpochs?: boolean;
+    }
   | { kind: 'demo' };
 
 export type JobKind = JobSpec['kind'];

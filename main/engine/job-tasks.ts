@@ -214,7 +214,13 @@ export async function runJobTask(spec: JobSpec, context: JobContext, hooks: JobH
     case 'extract':
       return extract(spec, signal, onProgress);
     case 'train':
-      return trainJob(trainingSpecOf(spec.dataset, spec.out, spec.settings, context.resume), hooks);
+      return trainJob(
+        {
+          ...trainingSpecOf(spec.dataset, spec.out, spec.settings, context.resume || spec.resume === true),
+          keepEpochs: spec.keepEpochs === true,
+        },
+        hooks,
+      );
     case 'evaluate': {
       const report = await aboutFile(spec.model, () =>
         runEvaluation(

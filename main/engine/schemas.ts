@@ -86,7 +86,14 @@ export const jobSpecSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   z
-    .object({ kind: z.literal('train'), dataset: path, out: path, settings: z.record(z.string(), json) })
+    .object({
+      kind: z.literal('train'),
+      dataset: path,
+      out: path,
+      settings: z.record(z.string(), json),
+      resume: z.boolean().optional(),
+      keepEpochs: z.boolean().optional(),
+    })
     .strict(),
   z.object({ kind: z.literal('demo') }).strict(),
 ]);

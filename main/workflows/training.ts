@@ -47,6 +47,8 @@ export interface TrainingSpec {
   backendName?: string;
   /** The command line or the job that started the run, for provenance. */
   invokedAs?: string;
+  /** Also keep every finished epoch's model, at `epochPathFor(out, epoch)`. */
+  keepEpochs?: boolean;
 }
 
 export interface TrainingHooks {
@@ -69,6 +71,35 @@ export interface TrainingOutcome extends TrainOutcome {
 /** The run log beside the checkpoint: `M.h5` → `M.log.jsonl`. */
 export function logPathFor(out: string): string {
   return out.replace(/\.h5$/i, '') + '.log.jsonl';
+}
+
+/** Finished epoch `epoch` (1-based) of a run that keeps every epoch: `M.h5` → `M.epoch-003.h5`. */
+export function epochPathFor(out: string, epoch: number): string {
+  return `${out.replace(/\.h5$/i, '')}.epoch-${String(epoch).padStart(3, '0')}.h5`;
+}
+
+/**
+ * Aborts when a split file of the dataset is gone (deleted, renamed, unmounted): an open HDF5 file can
+ * still be read on some systems, but the run would then train on data the user has removed.
+ */
+function watchDataset(files: readonly string[], signal: AbortSignal | undefined) {
+  const gone = new AbortController();
+  return {
+    signal: signal ? AbortSignal.any([signal, gone.signal]) : gone.signal,
+    check(finishedEpochs: number): void {
+      const missing = files.find((f) => !existsSync(f));
+      if (!missing || gone.signal.aborted) return;
+      const kept =
+        finishedEpochs > 0
+          ? `the last finished epoch (${finishedEpochs}) is kept: resume once the file is back`
+          : 'no epoch had finished';
+      gone.abort(new Error(`${missing}: file not found: the dataset disappeared during training; ${kept}`));
+    },
+    /** The reason the dataset check stopped the run, or null. */
+    get error(): Error | null {
+      return gone.signal.aborted ? (gone.signal.reason as Error) : null;
+    },
+  };
 }
 
 /** Clips per forward pass that keep activations within about 1 GB (the wasm heap stops at 4 GB). */
@@ -229,6 +260,12 @@ export async function runTraining(spec: TrainingSpec, hooks: TrainingHooks = {})
   });
   using model = AttentionModel.initialise(options, seed);
   let last: Progress | null = null;
+  let finishedEpochs = 0;
+  const splitFile = (name: string) => `${dataset}/${name}_features.h5`;
+  const watch = watchDataset(
+    valid ? [splitFile(trainName), splitFile(validName)] : [splitFile(trainName)],
+    hooks.signal,
+  );
   try {
     const outcome = await train(
       model,
@@ -237,8 +274,11 @@ export async function runTraining(spec: TrainingSpec, hooks: TrainingHooks = {})
       out,
       resumeFrom,
       {
-        signal: hooks.signal,
+        signal: watch.signal,
+        ...(spec.keepEpochs ? { epochCheckpoint: (epoch: number) => epochPathFor(out, epoch) } : {}),
         onProgress: (p) => {
+          if (p.kind !== 'batch') finishedEpochs = p.epoch;
+          watch.check(finishedEpochs);
           if (p.kind === 'batch') {
             if (p.batch % 10 === 0 || p.batch === p.batches - 1) writeLog(p);
           } else {
@@ -262,6 +302,10 @@ export async function runTraining(spec: TrainingSpec, hooks: TrainingHooks = {})
     writeLog({ kind: 'done', ...outcome });
     return { ...outcome, out, resumePath: statePath, logPath, heldOut };
   } catch (err) {
+    if (watch.error) {
+      writeLog({ kind: 'failed', message: watch.error.message });
+      throw watch.error;
+    }
     if (hooks.signal?.aborted) throw asCancelled(hooks.signal.reason);
     throw err;
   }
