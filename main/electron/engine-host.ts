@@ -36,7 +36,7 @@ function servePort(engine: Engine, port: MessagePortMain, ports: Set<MessagePort
 async function main(): Promise<void> {
   const parent = process.parentPort;
   const { values } = parseArgs({
-    args: process.argv.slice(1),
+    args: process.argv,
     options: { workspace: { type: 'string' } },
     strict: false,
   });

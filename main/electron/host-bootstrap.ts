@@ -8,9 +8,9 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 async function boot(): Promise<void> {
-  // Flags, not positions: what precedes them in a utility process's argv is Electron's business.
+  // Flags, not positions: whatever else a utility process's argv holds (the exec path, per platform) is ignored.
   const { values } = parseArgs({
-    args: process.argv.slice(1),
+    args: process.argv,
     options: { 'host-module': { type: 'string' } },
     strict: false,
   });

@@ -69,7 +69,8 @@ const OPEN_COMMANDS: Partial<Record<string, OpenRole>> = {
 };
 
 const { values: flags } = parseArgs({
-  args: process.argv.slice(1),
+  // All of argv: dev runs have the app folder in it, packaged ones not; unknown Chromium switches are ignored.
+  args: process.argv,
   options: { workspace: { type: 'string' } },
   strict: false,
 });
