@@ -4,6 +4,7 @@ import { type Command, describeError, UsageError } from './command.ts';
 import { evaluateCommand } from './evaluate.ts';
 import { exportCommand } from './export.ts';
 import { extractCommand } from './extract.ts';
+import { importCommand } from './import.ts';
 import { predictCommand } from './predict.ts';
 import { serveCommand } from './serve.ts';
 import { synthCommand } from './synth.ts';
@@ -16,6 +17,7 @@ const COMMANDS: Command[] = [
   exportCommand,
   synthCommand,
   extractCommand,
+  importCommand,
   benchCommand,
   serveCommand,
 ];
