@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -102,6 +103,36 @@ describe('glimpse serve and npm start', () => {
       r.stderr,
       /^glimpse serve: --port must be ≤ 65535, got 70000 \(see glimpse serve --help\)\n$/,
     );
+  });
+
+  it('glimpse serve on a port in use fails with one line naming it, and leaves nothing running', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [
+            path.join(REPO_ROOT, 'bin/glimpse.js'),
+            'serve',
+            '--port',
+            String(port),
+            '--no-open',
+            '--workspace',
+            path.join(dir, 'ws-busy'),
+          ],
+          { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        let stderr = '';
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        child.on('exit', (code) => resolve({ code, stderr }));
+      });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`^glimpse serve: .*EADDRINUSE.*127\\.0\\.0\\.1:${port}\n$`, 'm'));
+    } finally {
+      blocker.close();
+    }
   });
 
   it('glimpse serve --host 0.0.0.0 warns that it is reachable from other machines', async () => {
