@@ -51,12 +51,8 @@ export async function openDatasetDir(dir: string): Promise<DatasetSummary> {
     const info = await readDatasetInfo(dir);
     const splits: SplitSummary[] = [];
     for (const name of names) {
-      const split = await openSplit(dir, name);
-      try {
-        splits.push(summariseSplit(split));
-      } finally {
-        split.close();
-      }
+      using split = await openSplit(dir, name);
+      splits.push(summariseSplit(split));
     }
     return {
       dir,
@@ -68,27 +64,23 @@ export async function openDatasetDir(dir: string): Promise<DatasetSummary> {
   });
 }
 
-/** Opens a split of a dataset, with the engine's error codes; the caller closes it. */
+/** Opens a split of a dataset, with the engine's error codes; the caller disposes of it. */
 export async function openDatasetSplit(dir: string, split: string): Promise<FeatureSplit> {
   checkFolder(dir);
   return aboutFile(dir, () => openSplit(dir, split));
 }
 
 export async function listDatasetVideos(dir: string, splitName: string): Promise<DatasetVideo[]> {
-  const split = await openDatasetSplit(dir, splitName);
-  try {
-    const videosDir = videosDirOf(split.info);
-    return split.videos.map((v) => {
-      const source = videosDir && v.file ? path.join(videosDir, v.file) : null;
-      return {
-        index: v.index,
-        file: v.file,
-        frames: v.frames,
-        label: v.label,
-        videoPath: source && existsSync(source) ? source : null,
-      };
-    });
-  } finally {
-    split.close();
-  }
+  using split = await openDatasetSplit(dir, splitName);
+  const videosDir = videosDirOf(split.info);
+  return split.videos.map((v) => {
+    const source = videosDir && v.file ? path.join(videosDir, v.file) : null;
+    return {
+      index: v.index,
+      file: v.file,
+      frames: v.frames,
+      label: v.label,
+      videoPath: source && existsSync(source) ? source : null,
+    };
+  });
 }

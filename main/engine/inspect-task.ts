@@ -98,51 +98,55 @@ export interface InspectHooks {
   onProgress?: (p: Progress) => void;
 }
 
+/** Extracts a raw video's features with the plan's backbone into the workspace's features folder. */
+async function extractPlanFeatures(
+  plan: InspectPlan,
+  source: InspectPlanSource & { kind: 'video' },
+  options: { locations: number; ctxDim: number },
+  hooks: InspectHooks,
+): Promise<void> {
+  using backbone = await aboutFile(source.path, () => loadBackbone(source.backbone));
+  if (backbone.D !== options.ctxDim || backbone.L !== options.locations)
+    throw new GlimpseError(
+      'mismatch',
+      `${plan.model}: the model reads L=${options.locations} × D=${options.ctxDim} features, backbone ${source.backbone} gives L=${backbone.L} × D=${backbone.D}`,
+      plan.model,
+    );
+  await aboutFile(source.path, () =>
+    writeVideoFeatures(source.path, backbone, source.featuresDir, {
+      fps: source.fps,
+      backboneSpec: source.backbone,
+      signal: hooks.signal,
+      onProgress: (p) => hooks.onProgress?.({ ...p, fraction: p.fraction * 0.9 }),
+    }),
+  );
+}
+
+/** The plan's video rows, checked against the model. */
+async function planRows(
+  plan: InspectPlan,
+  options: { locations: number; ctxDim: number; nActions: number },
+): Promise<VideoRows> {
+  const { source } = plan;
+  using split = await openPlanSplit(source);
+  const isDataset = source.kind === 'dataset';
+  return rowsOfSplitVideo(split, isDataset ? source.index : 0, options, plan.model, isDataset);
+}
+
 /** Computes the plan's result into the cache (unless it is there already) and returns its key. */
 export async function runInspectPlan(plan: InspectPlan, hooks: InspectHooks = {}): Promise<string> {
   const { source } = plan;
   const checkpoint = await aboutFile(plan.model, () => readCheckpoint(plan.model));
   const extracting = source.kind === 'video' && !existsSync(source.featuresDir);
-  if (source.kind === 'video' && extracting) {
-    const backbone = await aboutFile(source.path, () => loadBackbone(source.backbone));
-    try {
-      if (backbone.D !== checkpoint.options.ctxDim || backbone.L !== checkpoint.options.locations)
-        throw new GlimpseError(
-          'mismatch',
-          `${plan.model}: the model reads L=${checkpoint.options.locations} × D=${checkpoint.options.ctxDim} features, backbone ${source.backbone} gives L=${backbone.L} × D=${backbone.D}`,
-          plan.model,
-        );
-      await aboutFile(source.path, () =>
-        writeVideoFeatures(source.path, backbone, source.featuresDir, {
-          fps: source.fps,
-          backboneSpec: source.backbone,
-          signal: hooks.signal,
-          onProgress: (p) => hooks.onProgress?.({ ...p, fraction: p.fraction * 0.9 }),
-        }),
-      );
-    } finally {
-      backbone.dispose();
-    }
-  }
-  const split = await openPlanSplit(source);
-  let video: VideoRows;
-  try {
-    video = rowsOfSplitVideo(
-      split,
-      source.kind === 'dataset' ? source.index : 0,
-      checkpoint.options,
-      plan.model,
-      source.kind === 'dataset',
-    );
-  } finally {
-    split.close();
-  }
+  if (source.kind === 'video' && extracting)
+    await extractPlanFeatures(plan, source, checkpoint.options, hooks);
+  const video = await planRows(plan, checkpoint.options);
   const hash = featuresHash(video.rows);
   const key = inspectKey(plan.modelHash, hash, plan, sourceTag(source, video));
   const cache = new InspectCache(plan.cacheDir);
   if (cache.has(key)) return key;
-  const model = AttentionModel.fromParameters(checkpoint.options, checkpoint.params);
-  try {
+  using model = AttentionModel.fromParameters(checkpoint.options, checkpoint.params);
+  {
     const inspection = await inspectVideoRows(
       model,
       video.rows,
@@ -187,8 +191,6 @@ export async function runInspectPlan(plan: InspectPlan, hooks: InspectHooks = {}
         prediction: c.prediction,
       })),
     });
-  } finally {
-    model.dispose();
   }
   return key;
 }

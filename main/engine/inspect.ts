@@ -80,22 +80,17 @@ export class Inspector {
     const { source } = request;
     if (source.kind === 'dataset') {
       const dir = path.resolve(source.dir);
-      const split = await openPlanSplit({ kind: 'dataset', dir, split: source.split, index: source.index });
-      let videoPath: string | null = null;
-      try {
-        const video = split.videos[source.index];
-        if (!video)
-          throw new GlimpseError(
-            'not-found',
-            `${split.featuresPath}: no video ${source.index} (the split has ${split.videos.length})`,
-            split.featuresPath,
-          );
-        const videosDir = videosDirOf(split.info);
-        const candidate = videosDir && video.file ? path.join(videosDir, video.file) : null;
-        videoPath = candidate && existsSync(candidate) ? candidate : null;
-      } finally {
-        split.close();
-      }
+      using split = await openPlanSplit({ kind: 'dataset', dir, split: source.split, index: source.index });
+      const video = split.videos[source.index];
+      if (!video)
+        throw new GlimpseError(
+          'not-found',
+          `${split.featuresPath}: no video ${source.index} (the split has ${split.videos.length})`,
+          split.featuresPath,
+        );
+      const videosDir = videosDirOf(split.info);
+      const candidate = videosDir && video.file ? path.join(videosDir, video.file) : null;
+      const videoPath = candidate && existsSync(candidate) ? candidate : null;
       return {
         plan: { ...base, source: { kind: 'dataset', dir, split: source.split, index: source.index } },
         model,
@@ -142,21 +137,15 @@ export class Inspector {
   async cachedKey(planned: PlannedInspect): Promise<string | null> {
     if (planned.needsExtraction) return null;
     const { plan } = planned;
-    const split = await openPlanSplit(plan.source);
-    let found: { hash: string; tag: string };
-    try {
-      const index = plan.source.kind === 'dataset' ? plan.source.index : 0;
-      const memo = `${fileStamp(split.featuresPath)}|${index}`;
-      const remembered = this.hashes.get(memo);
-      if (remembered) found = remembered;
-      else {
-        const isDataset = plan.source.kind === 'dataset';
-        const video = rowsOfSplitVideo(split, index, planned.model.checkpoint.options, plan.model, isDataset);
-        found = { hash: featuresHash(video.rows), tag: sourceTag(plan.source, video) };
-        this.hashes.set(memo, found);
-      }
-    } finally {
-      split.close();
+    using split = await openPlanSplit(plan.source);
+    const index = plan.source.kind === 'dataset' ? plan.source.index : 0;
+    const memo = `${fileStamp(split.featuresPath)}|${index}`;
+    let found = this.hashes.get(memo);
+    if (!found) {
+      const isDataset = plan.source.kind === 'dataset';
+      const video = rowsOfSplitVideo(split, index, planned.model.checkpoint.options, plan.model, isDataset);
+      found = { hash: featuresHash(video.rows), tag: sourceTag(plan.source, video) };
+      this.hashes.set(memo, found);
     }
     const key = inspectKey(plan.modelHash, found.hash, plan, found.tag);
     return this.cache.has(key) ? key : null;
