@@ -9,8 +9,9 @@
  * with `history.replaceState(null, '', location.pathname + location.hash)` (the cookie keeps the session),
  * and open the WebSocket at `ws://${location.host}/api` without a query.
  *
- * While listening on a loopback address, requests whose Host header is not that address or localhost are
- * refused (DNS rebinding: a foreign site resolving its own name to 127.0.0.1 must not reach the API).
+ * While listening on a loopback address, requests whose Host header names anything but a loopback address or
+ * localhost are refused (DNS rebinding: a foreign site resolving its own name to 127.0.0.1 must not reach
+ * the API).
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -61,9 +62,14 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Host headers accepted while listening on loopback. */
-function loopbackHostHeaders(host: string, port: number): Set<string> {
-  return new Set([`${hostForUrl(host)}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]);
+/**
+ * The name part of a Host header: 'localhost' for 'localhost:8080', '::1' for '[::1]:8080'. The port is not
+ * checked: an SSH tunnel may forward another local port, and a rebinding attack is told apart by its name.
+ */
+function hostName(header: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(header);
+  if (bracketed) return bracketed[1].toLowerCase();
+  return header.replace(/:\d+$/, '').toLowerCase();
 }
 
 // Only characters a host:port may hold, so a Host header is safe to repeat in the CSP.
@@ -74,12 +80,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '127.0.0.1';
   const token = newToken();
   const checkHost = isLoopbackHost(host);
-  let allowedHosts = new Set<string>();
 
   const hostOf = (req: IncomingMessage): string | null => {
     const value = req.headers.host;
     if (!value || !HOST_HEADER.test(value)) return null;
-    if (checkHost && !allowedHosts.has(value.toLowerCase())) return null;
+    if (checkHost && !isLoopbackHost(hostName(value))) return null;
     return value;
   };
 
@@ -218,7 +223,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   });
   const port = (server.address() as AddressInfo).port;
-  allowedHosts = loopbackHostHeaders(host, port);
 
   let closing: Promise<void> | null = null;
   return {

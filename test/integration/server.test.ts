@@ -147,6 +147,15 @@ describe('browser-mode server', () => {
   it('refuses foreign Host headers on loopback (DNS rebinding), accepts localhost', async () => {
     const evil = await raw(server.port, withToken('/'), { Host: `evil.example:${server.port}` });
     assert.equal(evil.status, 403);
+    for (const host of [
+      `localhost.evil.example:${server.port}`,
+      'evil.example',
+      `127.0.0.1.nip.io:${server.port}`,
+    ])
+      assert.equal((await raw(server.port, withToken('/'), { Host: host })).status, 403, host);
+    // Any port: an SSH tunnel may forward another local port to this one.
+    for (const host of ['localhost:9000', '127.0.0.1', '[::1]:8080'])
+      assert.equal((await raw(server.port, withToken('/'), { Host: host })).status, 200, host);
     const local = await raw(server.port, withToken('/'), { Host: `localhost:${server.port}` });
     assert.equal(local.status, 200);
     assert.match(
@@ -287,7 +296,7 @@ describe('browser-mode server', () => {
           const message = decodeMessage(data) as ServerMessage;
           if (message.type !== 'event') return;
           events.push(message.event);
-          if (message.event.job.state === 'failed') resolve();
+          if (message.event.type === 'job' && message.event.job.state === 'failed') resolve();
         }),
       );
       ws.send(
