@@ -17,6 +17,7 @@ import {
   type ClassificationMetrics,
   type MultilabelMetrics,
 } from '../common/metrics.ts';
+import { AttentionSummer, type VideoAttention } from '../common/attention-stats.ts';
 import type { AttentionModel } from './model.ts';
 import { poolBackend, WorkerPool } from './parallel/pool.ts';
 
@@ -28,6 +29,8 @@ export interface EvaluationSettings {
   batchSize: number;
   /** Keep per-step probabilities and attention in the results (large for big splits). */
   keepSteps: boolean;
+  /** Sum each video's attention statistics (mean map, coverage, entropy) as its clips come: compact. */
+  attention?: boolean;
   /** Evaluate only these videos (indices into split.videos); all when omitted. */
   videoIndices?: readonly number[];
   signal?: AbortSignal;
@@ -54,6 +57,7 @@ export interface VideoResult {
   prediction?: number;
   scores: number[];
   clips: ClipResult[];
+  attention?: VideoAttention;
 }
 
 export interface EvaluationResult {
@@ -118,6 +122,7 @@ export async function evaluateSplit(
   const { multilabel, nActions, locations } = model.options;
   const clips = clipsOf(split, settings);
   const perVideo = new Map<number, { clip: ClipResult; score: number[]; prediction: number }[]>();
+  const attention = new Map<number, AttentionSummer>();
 
   const absorb = (batch: readonly Clip[], out: StepOutputs, T: number): void => {
     const B = batch.length;
@@ -131,6 +136,11 @@ export async function evaluateSplit(
       if (settings.keepSteps) {
         result.probs = steps;
         result.alpha = stepsOf(out.alphas, T, B, b, locations);
+      }
+      if (settings.attention) {
+        const summer = attention.get(clip.video) ?? new AttentionSummer(locations);
+        summer.addClip(out.alphas, T, B, b);
+        attention.set(clip.video, summer);
       }
       const list = perVideo.get(clip.video) ?? [];
       list.push({ clip: result, score, prediction: single ? single.prediction : -1 });
@@ -179,6 +189,8 @@ export async function evaluateSplit(
       scores: meanOf(list.map((c) => c.score)),
       clips: list.map((c) => c.clip),
     };
+    const summed = attention.get(index);
+    if (summed) entry.attention = summed.result();
     if (!multilabel)
       entry.prediction = majorityVote(
         list.map((c) => c.prediction),

@@ -2,6 +2,7 @@
 import { chooseBackend } from '../../model/backend.ts';
 import { writeFileAtomic } from '../../model/atomic-file.ts';
 import { runEvaluation, type EvaluationReport, type EvaluationSpec } from '../workflows/evaluation.ts';
+import type { PairedStatistics } from '../workflows/paired-evaluation.ts';
 import { intFlag, parseFlags, requireFlag } from './command.ts';
 import { progressDetail, ProgressLine } from './progress.ts';
 
@@ -19,6 +20,7 @@ export const EVALUATION_FLAGS = {
   backend: { type: 'string' },
   out: { type: 'string' },
   boxes: { type: 'string' },
+  compare: { type: 'string' },
 } as const;
 
 export const EVALUATION_USAGE = `  --model M          checkpoint: our .h5, or a reference .npz with its .npz.pkl beside it
@@ -33,7 +35,43 @@ export const EVALUATION_USAGE = `  --model M          checkpoint: our .h5, or a 
   --out R.json       results file (written atomically)
   --boxes DIR        videos folder with actor boxes (<video>.boxes.json, as glimpse synth writes): adds
                      metrics.attentionOnActor, the attention mass on the actor's grid cells against their
-                     share of the frame (ratio 1.0 = no better than uniform)`;
+                     share of the frame (ratio 1.0 = no better than uniform)
+  --compare M2       a second checkpoint on the same split and stride: adds comparison (its report and the
+                     paired statistics: McNemar's exact p, a paired bootstrap 95% interval on the accuracy
+                     or mAP difference over videos, per-class deltas, the videos where they disagree)`;
+
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+const signedPct = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}`;
+
+/** The paired statistics as the CLI prints them, the protocol beside them. */
+function pairedLines(report: EvaluationReport, paired: PairedStatistics): string {
+  const s = report.settings;
+  const protocol = `${report.dataset.split}, stride ${s.stride}, last_n ${s.lastN}, ${report.videos.length} videos`;
+  const lines = [`paired against ${report.comparison?.report.model.path} (${protocol}):`];
+  const acc = paired.accuracy;
+  if (acc) {
+    const ci = acc.interval;
+    lines.push(
+      `  accuracy A ${pct(acc.accuracyA)}, B ${pct(acc.accuracyB)}, A − B ${signedPct(acc.difference)} points, ` +
+        `${ci.level * 100}% bootstrap interval [${signedPct(ci.low)}, ${signedPct(ci.high)}] (${ci.resamples} resamples, seed ${ci.seed})`,
+      `  McNemar exact p = ${acc.mcnemarP.toPrecision(4)} (A right/B wrong ${acc.onlyA}, A wrong/B right ${acc.onlyB})`,
+    );
+  }
+  const map = paired.mAP;
+  if (map) {
+    const ci = map.interval;
+    lines.push(
+      `  mAP A ${pct(map.a)}, B ${pct(map.b)}, A − B ${signedPct(map.difference)} points, ` +
+        `${ci.level * 100}% bootstrap interval [${signedPct(ci.low)}, ${signedPct(ci.high)}]`,
+    );
+  }
+  const names = report.model.classNames;
+  const deltas = paired.perClassDelta
+    .map((d, c) => (d === null ? null : `${names[c] ?? c} ${signedPct(d)}`))
+    .filter((x): x is string => x !== null);
+  lines.push(`  per-class A − B (points): ${deltas.join(', ')}`);
+  return lines.join('\n') + '\n';
+}
 
 export async function runEvaluationCommand(
   argv: string[],
@@ -60,6 +98,7 @@ export async function runEvaluationCommand(
     multilabel: Boolean(values.multilabel),
     keepSteps: values.steps ? true : values['no-steps'] ? false : keepStepsByDefault,
     boxes: values.boxes,
+    compare: values.compare,
   };
 
   const backend = await chooseBackend(values.backend);
@@ -87,5 +126,6 @@ export async function runEvaluationCommand(
       ? `mAP ${(m.mAP * 100).toFixed(2)}%`
       : `accuracy ${((m.accuracy ?? 0) * 100).toFixed(2)}%`;
   process.stdout.write(`${report.videos.length} videos, ${headline} → ${outPath}\n`);
+  if (report.comparison) process.stdout.write(pairedLines(report, report.comparison.paired));
   return 0;
 }

@@ -11,7 +11,9 @@ import { evaluateSplit, type EvaluationResult, type VideoResult } from '../../mo
 import { AttentionModel } from '../../model/model.ts';
 import { defaultWorkerCount } from '../../model/parallel/pool.ts';
 import type { ModelOptions } from '../../common/options.ts';
+import { classAttention, type ClassAttention } from '../../common/attention-stats.ts';
 import { attentionOnActor, type AttentionOnActor } from '../features/attention-boxes.ts';
+import { pairedStatistics, type PairedStatistics } from './paired-evaluation.ts';
 
 export interface EvaluationSpec {
   /** Checkpoint: our .h5, or a reference .npz with its .npz.pkl beside it. */
@@ -37,6 +39,10 @@ export interface EvaluationSpec {
   backendName?: string;
   /** Worker threads for the clip batches (wasm/cpu backends); default one per core, at most two. */
   workers?: number;
+  /** Per-video and per-class attention statistics (mean map, coverage, entropy); default true. */
+  attention?: boolean;
+  /** A second checkpoint run on the same split and stride: adds `comparison` (paired statistics). */
+  compare?: string;
 }
 
 export interface EvaluationHooks {
@@ -51,6 +57,10 @@ export interface EvaluationReport {
   settings: { maxlen: number; stride: number; lastN: number };
   videos: VideoResult[];
   metrics: EvaluationResult['metrics'] & { attentionOnActor?: AttentionOnActor };
+  /** Per class: the mean attention statistics of its videos (when `attention`). */
+  classAttention?: ClassAttention[];
+  /** With `compare`: the second model's report (without its own comparison) and the paired statistics. */
+  comparison?: { report: EvaluationReport; paired: PairedStatistics };
 }
 
 function trainingNumber(training: Record<string, unknown>, key: string): number | undefined {
@@ -68,6 +78,27 @@ export async function runEvaluation(
   spec: EvaluationSpec,
   hooks: EvaluationHooks = {},
 ): Promise<EvaluationReport> {
+  if (spec.compare === undefined) return evaluateOne(spec, hooks);
+  const half = (from: number, label: string) => (p: Progress) =>
+    hooks.onProgress?.({ ...p, fraction: from + p.fraction / 2, message: `${label}: ${p.message}` });
+  const a = await evaluateOne(spec, { ...hooks, onProgress: half(0, 'model A') });
+  const b = await evaluateOne(
+    { ...spec, model: spec.compare },
+    { ...hooks, onProgress: half(0.5, 'model B') },
+  );
+  const side = (r: EvaluationReport, file: string) => ({
+    path: file,
+    videos: r.videos,
+    perClass: r.metrics.ap ?? r.metrics.perClassAccuracy ?? [],
+    multilabel: r.model.options.multilabel,
+  });
+  return {
+    ...a,
+    comparison: { report: b, paired: pairedStatistics(side(a, spec.model), side(b, spec.compare)) },
+  };
+}
+
+async function evaluateOne(spec: EvaluationSpec, hooks: EvaluationHooks): Promise<EvaluationReport> {
   const stride = checkCount('stride', spec.stride ?? 1);
   const batchSize = checkCount('batchSize', spec.batchSize ?? 32);
   const keepSteps = spec.keepSteps ?? false;
@@ -94,6 +125,7 @@ export async function runEvaluation(
       workers: spec.workers ?? defaultWorkerCount(batchSize),
       // Attention on the actor needs every step's attention; the report keeps it only when asked to.
       keepSteps: keepSteps || spec.boxes !== undefined,
+      attention: spec.attention ?? true,
       signal: hooks.signal,
       onProgress: (done, total) => {
         const rate = done / ((performance.now() - started) / 1000);
@@ -135,5 +167,8 @@ export async function runEvaluation(
     settings: { maxlen, stride, lastN },
     videos: result.videos,
     metrics,
+    ...((spec.attention ?? true)
+      ? { classAttention: classAttention(result.videos, model.options.nActions) }
+      : {}),
   };
 }
