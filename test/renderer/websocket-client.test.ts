@@ -42,6 +42,11 @@ test(
       assert.equal(status.transport, 'browser');
       assert.ok(status.backend.length > 0);
 
+      // browse() and browse(undefined) are the same call (the schema takes no argument or a path).
+      const home = await api.browse(undefined);
+      assert.equal((await api.browse()).path, home.path);
+      assert.equal((await api.browse(dir)).path, dir);
+
       const notModel = path.join(dir, 'notes.h5');
       await writeFile(notModel, 'not an HDF5 file');
       await assert.rejects(api.openModel(notModel), (err: unknown) => {

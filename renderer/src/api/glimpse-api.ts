@@ -1,37 +1,37 @@
 /**
  * A GlimpseApi over any transport that can call a method by name and deliver events: the WebSocket
- * client and the Electron bridge differ only in those two functions.
+ * client and the Electron bridge differ only in those two functions. Every method but subscribe is
+ * `call(name, args)`, so methods added to the API need nothing here.
  */
 import type { ApiMethod, EngineEvent, GlimpseApi } from '../../../main/engine/api.ts';
 
 export type CallFn = (method: ApiMethod, args: unknown[]) => Promise<unknown>;
-type TypedCall = <M extends ApiMethod>(
-  method: M,
-  args: Parameters<GlimpseApi[M]>,
-) => ReturnType<GlimpseApi[M]>;
 
-export function apiOver(
-  untypedCall: CallFn,
+/** `extra`: members of the client itself (e.g. close), found before API methods. */
+export function apiOver<Extra extends object = object>(
+  call: CallFn,
   subscribe: (listener: (event: EngineEvent) => void) => () => void,
-): GlimpseApi {
-  // The transport returns what the engine answered for that method: the one place its type is asserted.
-  const call = untypedCall as TypedCall;
-  return {
-    status: () => call('status', []),
-    workspace: () => call('workspace', []),
-    openModel: (path) => call('openModel', [path]),
-    openDataset: (dir) => call('openDataset', [dir]),
-    listVideos: (dir, split) => call('listVideos', [dir, split]),
-    openVideo: (path) => call('openVideo', [path]),
-    inspect: (request) => call('inspect', [request]),
-    frames: (request) => call('frames', [request]),
-    startJob: (spec) => call('startJob', [spec]),
-    listJobs: () => call('listJobs', []),
-    cancelJob: (id) => call('cancelJob', [id]),
-    resumeJob: (id) => call('resumeJob', [id]),
-    ensureDemo: () => call('ensureDemo', []),
-    // browse() and browse(dir) are distinct argument tuples in the schema.
-    browse: (dir) => call('browse', (dir === undefined ? [] : [dir]) as Parameters<GlimpseApi['browse']>),
-    subscribe,
-  };
+  extra?: Extra,
+): GlimpseApi & Extra {
+  const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  const own: object = extra ?? {};
+  const api = new Proxy({} as GlimpseApi & Extra, {
+    get(_target, name) {
+      if (name === 'subscribe') return subscribe;
+      if (Object.hasOwn(own, name)) return (own as Record<string | symbol, unknown>)[name];
+      // Not a thenable, and no symbol-named methods.
+      if (typeof name !== 'string' || name === 'then') return undefined;
+      let method = methods.get(name);
+      if (!method) {
+        method = (...args: unknown[]) => {
+          // An optional argument left undefined is an absent one (browse() and browse(undefined) alike).
+          while (args.length > 0 && args[args.length - 1] === undefined) args.pop();
+          return call(name as ApiMethod, args);
+        };
+        methods.set(name, method);
+      }
+      return method;
+    },
+  });
+  return api;
 }

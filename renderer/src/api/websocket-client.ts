@@ -139,18 +139,20 @@ export function connectWebSocketApi(
   }
 
   connect();
-  const api = apiOver(call, (listener) => {
-    listeners.add(listener);
-    return () => listeners.delete(listener);
-  });
-  return {
-    ...api,
-    close() {
-      closed = true;
-      clearTimeout(retry);
-      socket?.close();
-      failAll('the API client is closed');
-      for (const resume of waiting.splice(0)) resume();
+  return apiOver(
+    call,
+    (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
-  };
+    {
+      close() {
+        closed = true;
+        clearTimeout(retry);
+        socket?.close();
+        failAll('the API client is closed');
+        for (const resume of waiting.splice(0)) resume();
+      },
+    },
+  );
 }
