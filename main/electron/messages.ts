@@ -43,6 +43,13 @@ const METHOD_NAMES = [
   'resumeJob',
   'ensureDemo',
   'browse',
+  'describeDataset',
+  'previewImport',
+  'startRun',
+  'listRuns',
+  'getRun',
+  'stopRun',
+  'resumeRun',
 ] as const satisfies readonly ApiMethod[];
 const ALL_METHODS_LISTED: Exclude<ApiMethod, (typeof METHOD_NAMES)[number]> extends never ? true : never =
   true;

@@ -219,7 +219,103 @@ export type JobSpec =
       /** Keep every finished epoch's model beside `out` (M.epoch-001.h5, …): what a run of the Train view does. */
       keepEpochs?: boolean;
     }
-  | { kind: 'demo' };
+  | { kind: 'demo' }
+  | {
+      kind: 'import';
+      features: string;
+      key?: string;
+      text: ImportTextSource;
+      outDir: string;
+      split: string;
+      /** Candidate id (ImportCandidate.id); default the best-ranked one that fits. */
+      layout?: string;
+      overwrite?: boolean;
+    };
+
+// ---- Datasets view: what a folder is, and feature import (main/engine/dataset-views.ts) ----
+
+/** The UCF-11 group hold-out check: no group's clips in two splits. */
+export interface LeakageCheck {
+  /** False when the file names are not UCF-11 names (v_<name>_<GG>_<CC>): the check does not apply. */
+  applies: boolean;
+  ok: boolean;
+  message: string;
+  leaks: { group: string; splits: { split: string; file: string }[] }[];
+}
+
+export interface FeatureDatasetOverview {
+  kind: 'features';
+  dir: string;
+  dataset: DatasetSummary;
+  /** Frames of each video, split by split, in file order. */
+  framesPerVideo: { split: string; frames: number[] }[];
+  /** Videos per class in each split (multi-label: videos per flag). */
+  classCounts: { split: string; counts: number[] }[];
+  backbone: string | null;
+  leakage: LeakageCheck;
+}
+
+export interface VideoTreeOverview {
+  kind: 'videos';
+  dir: string;
+  /** The first kind whose layout the folder has (synth, ucf11, hmdb51, hollywood2, folders), or null. */
+  detected: string | null;
+  /** Each kind tried, and why it does not fit. */
+  attempts: { kind: string; ok: boolean; message: string }[];
+  classes: string[];
+  splits: { name: string; videos: number }[];
+  videos: number;
+  protocol: string | null;
+  leakage: LeakageCheck | null;
+}
+
+export type DatasetOverview = FeatureDatasetOverview | VideoTreeOverview;
+
+/** Where an imported split's framenum/labels/filename files come from. */
+export type ImportTextSource =
+  | { kind: 'folder'; dir: string; split?: string }
+  | { kind: 'files'; framenum: string; labels: string; filename?: string; classes?: string };
+
+export interface ImportPreviewRequest {
+  features: string;
+  key?: string;
+  text?: ImportTextSource;
+  /** The split the text files are read for (default train). */
+  split?: string;
+  /** The dataset folder the split will join: its L×D rules out other readings. */
+  outDir?: string;
+}
+
+/** One interpretation of the file, scored on sample frames. */
+export interface ImportCandidate {
+  id: string;
+  description: string;
+  order: 'C' | 'F';
+  frames: number;
+  K: number;
+  L: number;
+  D: number;
+  /** Neighbouring cells' correlation minus the other pairs'. */
+  spatial: number;
+  /** Consecutive frames' correlation minus distant ones'. */
+  temporal: number;
+  score: number;
+  /** Why it cannot be right (frame counts, the dataset's L×D), or null. */
+  conflict: string | null;
+  /** A few frames: per-cell first principal component and energy, L values each (row-major). */
+  preview: { frame: number; pc1: number[]; energy: number[] }[];
+}
+
+export interface ImportPreview {
+  file: string;
+  key: string;
+  shape: number[];
+  dtype: string;
+  /** Sum of the text files' frame counts, when given. */
+  expectedFrames: number | null;
+  /** Best first. */
+  candidates: ImportCandidate[];
+}
 
 export type JobKind = JobSpec['kind'];
 
@@ -285,7 +381,83 @@ export interface DirectoryListing {
   entries: DirectoryEntry[];
 }
 
-export type EngineEvent = { type: 'job'; job: JobInfo };
+/** A training run of the Train view: the folder `runs/ID/` of the workspace (spec, log, checkpoints). */
+export interface RunSpec {
+  /** Shown in the run list; the run's id is made from it. Default: the dataset folder's name. */
+  name?: string;
+  dataset: string;
+  /** The train job's settings: model options, training settings, seed, trainSplit, validSplit. */
+  settings: { [key: string]: JsonValue };
+}
+
+/** A point of a run's curves, as the run log records it (batch losses every 10 batches and each epoch's last). */
+export type RunPoint =
+  | {
+      kind: 'batch';
+      /** Finished epochs before this batch (0-based epoch index). */
+      epoch: number;
+      batch: number;
+      batches: number;
+      loss: number;
+      clipsPerS: number;
+      etaS: number;
+    }
+  | {
+      kind: 'epoch';
+      /** Finished epochs, 1-based. */
+      epoch: number;
+      trainLoss: number;
+      validScore: number;
+      best: boolean;
+      seconds: number;
+    };
+
+export interface RunCheckpoint {
+  /** Finished epoch, 1-based. */
+  epoch: number;
+  /** The epoch's model (`model.epoch-NNN.h5`); for the best epoch the best file `model.h5` has the same weights. */
+  path: string;
+  validScore: number;
+  best: boolean;
+}
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  dataset: string;
+  created: string;
+  /** Its train job's state; 'interrupted' when the app closed while it trained. */
+  state: JobState;
+  jobId: string | null;
+  /** The train job's last progress (clips/s, ETA), or null. */
+  progress: JobProgress | null;
+  error: GlimpseErrorData | null;
+  /** "Resume training" continues from the last finished epoch. */
+  resumable: boolean;
+  /** Planned epochs. */
+  epochs: number;
+  epochsDone: number;
+  /** What validation scores: accuracy, or mAP for multi-label data. */
+  metric: 'accuracy' | 'mAP';
+  bestEpoch: number | null;
+  bestScore: number | null;
+  /** The best-by-validation checkpoint (present once an epoch has finished). */
+  model: string;
+}
+
+export interface RunDetail extends RunSummary {
+  settings: { [key: string]: JsonValue };
+  /** Model options and training settings in full, as the run log's first line records them, or null. */
+  resolved: { options: { [key: string]: JsonValue }; settings: { [key: string]: JsonValue } } | null;
+  points: RunPoint[];
+  checkpoints: RunCheckpoint[];
+  logPath: string;
+}
+
+export type EngineEvent =
+  | { type: 'job'; job: JobInfo }
+  /** New curve points of a run: its full list is the earlier points up to index `from`, then `points`. */
+  | { type: 'run'; run: RunSummary; from: number; points: RunPoint[] };
 
 export interface GlimpseApi {
   status(): Promise<EngineStatus>;
@@ -303,6 +475,17 @@ export interface GlimpseApi {
   ensureDemo(): Promise<DemoOutcome>;
   /** Directory listing for the in-app file picker (browser mode has no native dialog). */
   browse(dir?: string): Promise<DirectoryListing>;
+  /** Datasets view: a feature dataset's numbers, or a video tree's detected kind and splits. */
+  describeDataset(dir: string): Promise<DatasetOverview>;
+  /** Ranked interpretations of a feature file of another layout, with preview maps. */
+  previewImport(request: ImportPreviewRequest): Promise<ImportPreview>;
+  /** Training runs (Train view): start one as a train job, list, detail with curves and checkpoints. */
+  startRun(spec: RunSpec): Promise<RunDetail>;
+  listRuns(): Promise<RunSummary[]>;
+  getRun(id: string): Promise<RunDetail>;
+  stopRun(id: string): Promise<RunSummary>;
+  /** Continues from the last finished epoch; 'busy' while the run trains. */
+  resumeRun(id: string): Promise<RunSummary>;
   /** Engine events; returns the unsubscribe function. */
   subscribe(listener: (event: EngineEvent) => void): () => void;
 }

@@ -28,11 +28,13 @@ import type {
 } from './api.ts';
 import { browseDir } from './browse.ts';
 import { listDatasetVideos, openDatasetDir } from './datasets.ts';
+import { absoluteImportText, describeDataset, previewImport } from './dataset-views.ts';
 import { GlimpseError } from './errors.ts';
 import { Inspector } from './inspect.ts';
 import { DEMO_FILE } from './job-tasks.ts';
 import { JobRunner } from './jobs.ts';
 import { MediaRegistry } from './media-registry.ts';
+import { Runs } from './runs.ts';
 import type { JobContext } from './task-protocol.ts';
 import { VideoLibrary } from './videos.ts';
 import { Workspace } from './workspace.ts';
@@ -99,8 +101,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         return { ...spec, request: request(spec.request), ...(spec.out ? { out: abs(spec.out) } : {}) };
       case 'demo':
         return spec;
+      case 'import':
+        return { ...spec, features: abs(spec.features), outDir: abs(spec.outDir), text: absoluteImportText(spec.text) };
     }
   };
+  // Follows the train jobs' logs (the runner is made next; runs asks for it only once called).
+  const runs = new Runs(path.join(workspace.dir, 'runs'), () => jobs, emit);
   const jobs = new JobRunner(workspace, backend.name, {
     async prepare(spec, id, resume) {
       const context: JobContext = {
@@ -125,6 +131,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           return { context, output: spec.out };
         case 'demo':
           return { context, output: workspace.demoDir };
+        case 'import':
+          mustExist(spec.features);
+          return { context, output: path.join(spec.outDir, `${spec.split}_features.h5`) };
         case 'inspect':
         case 'export-filmstrip':
         case 'export-video': {
@@ -140,7 +149,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       if (typeof out.path === 'string') out.url = options.mediaUrl(media.register(out.path));
       return out;
     },
-    emit: (job) => emit({ type: 'job', job }),
+    emit: (job) => {
+      emit({ type: 'job', job });
+      runs.onJob(job);
+    },
   });
   await jobs.init();
   // Exports made before a restart stay servable at the URLs their jobs recorded.
@@ -217,9 +229,18 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       const running = jobs.activeWriting(workspace.demoDir);
       return { status: 'job', job: running ?? (await startJob({ kind: 'demo' })) };
     },
+    ...runs.api(),
     browse(dir?: string): Promise<DirectoryListing> {
       return browseDir(dir === undefined ? undefined : abs(dir));
     },
+    describeDataset: (dir: string) => describeDataset(abs(dir)),
+    previewImport: (request) =>
+      previewImport({
+        ...request,
+        features: abs(request.features),
+        ...(request.text ? { text: absoluteImportText(request.text) } : {}),
+        ...(request.outDir ? { outDir: abs(request.outDir) } : {}),
+      }),
     subscribe(listener: (event: EngineEvent) => void): () => void {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -23,6 +23,7 @@ import { GlimpseError } from './errors.ts';
 import { defaultFilmstripRows, writeFilmstrip, writeOverlayVideo } from './exports.ts';
 import { InspectCache, type InspectEntry } from './inspect-cache.ts';
 import { runInspectPlan } from './inspect-task.ts';
+import { runImportJob } from './dataset-views.ts';
 import type { JobContext, TaskResult } from './task-protocol.ts';
 
 export interface JobHooks {
@@ -282,5 +283,7 @@ export async function runJobTask(spec: JobSpec, context: JobContext, hooks: JobH
     }
     case 'demo':
       return demo(context, hooks);
+    case 'import':
+      return runImportJob(spec, hooks);
   }
 }

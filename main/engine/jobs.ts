@@ -49,6 +49,8 @@ function titleOf(spec: JobSpec): string {
       return `Export ${spec.out}`;
     case 'demo':
       return 'Make the demo';
+    case 'import':
+      return `Import ${spec.features} as ${spec.split}`;
   }
 }
 

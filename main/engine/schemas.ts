@@ -44,6 +44,13 @@ const json: z.ZodType<unknown> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
 );
 
+const importText = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('folder'), dir: path, split: z.string().min(1).max(256).optional() }).strict(),
+  z
+    .object({ kind: z.literal('files'), framenum: path, labels: path, filename: path.optional(), classes: path.optional() })
+    .strict(),
+]);
+
 export const jobSpecSchema = z.discriminatedUnion('kind', [
   z
     .object({
@@ -96,9 +103,30 @@ export const jobSpecSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('demo') }).strict(),
+  z
+    .object({
+      kind: z.literal('import'),
+      features: path,
+      key: z.string().min(1).max(1024).optional(),
+      text: importText,
+      outDir: path,
+      split: z.string().min(1).max(256),
+      layout: z.string().min(1).max(128).optional(),
+      overwrite: z.boolean().optional(),
+    })
+    .strict(),
 ]);
 
 const jobId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const runId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$/);
+
+export const runSpecSchema = z
+  .object({
+    name: z.string().min(1).max(120).optional(),
+    dataset: path,
+    settings: z.record(z.string(), json),
+  })
+  .strict();
 
 /** Argument tuples, method by method. */
 export const API_ARGUMENTS = {
@@ -124,6 +152,23 @@ export const API_ARGUMENTS = {
   resumeJob: z.tuple([jobId]),
   ensureDemo: z.tuple([]),
   browse: z.union([z.tuple([]), z.tuple([path])]),
+  describeDataset: z.tuple([path]),
+  previewImport: z.tuple([
+    z
+      .object({
+        features: path,
+        key: z.string().min(1).max(1024).optional(),
+        text: importText.optional(),
+        split: z.string().min(1).max(256).optional(),
+        outDir: path.optional(),
+      })
+      .strict(),
+  ]),
+  startRun: z.tuple([runSpecSchema]),
+  listRuns: z.tuple([]),
+  getRun: z.tuple([runId]),
+  stopRun: z.tuple([runId]),
+  resumeRun: z.tuple([runId]),
 } satisfies Record<ApiMethod, z.ZodType>;
 
 export const API_METHODS = Object.keys(API_ARGUMENTS) as ApiMethod[];

@@ -43,7 +43,9 @@ function until(engine: Engine, id: string, done: (job: JobInfo) => boolean): Pro
         resolve(job);
       }
     };
-    const off = engine.subscribe((e: EngineEvent) => check(e.job));
+    const off = engine.subscribe((e: EngineEvent) => {
+      if (e.type === 'job') check(e.job);
+    });
     void engine.listJobs().then((jobs) => jobs.forEach(check));
   });
 }

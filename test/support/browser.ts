@@ -202,7 +202,7 @@ export class ApiClient {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, 2000);
         const off = this.onEvent((event) => {
-          if (event.job.id === id && ended(event.job)) done();
+          if (event.type === 'job' && event.job.id === id && ended(event.job)) done();
         });
         function done() {
           clearTimeout(timer);
