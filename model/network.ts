@@ -94,8 +94,10 @@ export function forward(
   const d = options.dim;
   const dropout = new Dropout(options, run.training, run.dropoutSeed ?? 0);
 
-  // Initial state from the mean over all frames and locations of the clip (not causal, as the reference).
-  let mean: tf.Tensor = tf.mean(x, [0, 2]);
+  // Initial state from the mean over all frames and locations of the clip (not causal, as the reference). The sum
+  // over frames is a product with ones: a reduction over axes 0 and 2 would first transpose the whole block.
+  const frameSum = tf.matMul(tf.ones([1, T]) as tf.Tensor2D, tf.reshape(x, [T, B * L * D]) as tf.Tensor2D);
+  let mean: tf.Tensor = tf.div(tf.sum(tf.reshape(frameSum, [B, L, D]), 1), T * L);
   for (let k = 1; k < options.nLayersInit; k++)
     mean = dropout.apply(tf.relu(dense(params, `ff_init_${k}`, mean)));
   let states: LstmState[] = [];
