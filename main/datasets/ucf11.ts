@@ -58,22 +58,38 @@ function groupKey(file: string): string {
   return `${g.action}/${String(g.group).padStart(2, '0')}`;
 }
 
-/** Throws a one-line error if any group (action folder + group number) has clips in two splits. */
-export function checkGroupLeakage(splits: DatasetManifest | readonly SplitManifest[]): void {
+export interface GroupLeak {
+  /** Action folder and group number, e.g. 'biking/07'. */
+  group: string;
+  /** Each split the group has clips in, with its first such clip. */
+  splits: { split: string; file: string }[];
+}
+
+/** Every group (action folder + group number) with clips in more than one split. */
+export function groupLeaks(splits: DatasetManifest | readonly SplitManifest[]): GroupLeak[] {
   const list = 'splits' in splits ? splits.splits : splits;
-  const seen = new Map<string, { split: string; file: string }>();
+  const byGroup = new Map<string, Map<string, string>>();
   for (const split of list) {
     for (const video of split.videos) {
       const key = groupKey(video.file);
-      const first = seen.get(key);
-      if (first && first.split !== split.name) {
-        throw new Error(
-          `UCF-11 group ${key} appears in splits '${first.split}' (${first.file}) and '${split.name}' (${video.file})`,
-        );
-      }
-      if (!first) seen.set(key, { split: split.name, file: video.file });
+      const seen = byGroup.get(key) ?? new Map<string, string>();
+      if (!seen.has(split.name)) seen.set(split.name, video.file);
+      byGroup.set(key, seen);
     }
   }
+  return [...byGroup]
+    .filter(([, seen]) => seen.size > 1)
+    .map(([group, seen]) => ({ group, splits: [...seen].map(([split, file]) => ({ split, file })) }));
+}
+
+/** Throws a one-line error if any group (action folder + group number) has clips in two splits. */
+export function checkGroupLeakage(splits: DatasetManifest | readonly SplitManifest[]): void {
+  const leak = groupLeaks(splits)[0];
+  if (!leak) return;
+  const [a, b] = leak.splits;
+  throw new Error(
+    `UCF-11 group ${leak.group} appears in splits '${a.split}' (${a.file}) and '${b.split}' (${b.file})`,
+  );
 }
 
 async function listActionVideos(root: string, folder: string): Promise<string[]> {

@@ -6,6 +6,8 @@
  */
 import type { FeatureSpec } from '../../common/feature-spec.ts';
 import type { Progress as JobProgress } from '../../common/progress.ts';
+import type { ClassAttention, VideoAttention } from '../../common/attention-stats.ts';
+import type { PairedStatistics } from '../../common/paired-stats.ts';
 
 /** Error codes every transport carries unchanged. */
 export type GlimpseErrorCode =
@@ -208,7 +210,7 @@ export type JobSpec =
       out?: string;
     }
   | { kind: 'export-npz'; model: string; out: string }
-  | { kind: 'evaluate'; model: string; dataset: string; split: string; stride?: number; lastN?: number }
+  | ({ kind: 'evaluate' } & EvaluationRequest)
   | {
       kind: 'train';
       dataset: string;
@@ -459,6 +461,52 @@ export type EngineEvent =
   /** New curve points of a run: its full list is the earlier points up to index `from`, then `points`. */
   | { type: 'run'; run: RunSummary; from: number; points: RunPoint[] };
 
+/** A full-split evaluation (Evaluate view): one model, or two paired on the same split and stride. */
+export interface EvaluationRequest {
+  model: string;
+  /** Model B of a paired comparison. */
+  compare?: string;
+  dataset: string;
+  split: string;
+  /** Clip stride in frames; default 1 (the reference evaluation). */
+  stride?: number;
+  /** Default: each model's own last_n. */
+  lastN?: number;
+}
+
+/** A video of a kept evaluation report: the results JSON of DESIGN.md without the per-clip entries. */
+export interface EvaluationVideo {
+  index: number;
+  file: string;
+  label: number | number[];
+  prediction?: number;
+  scores: number[];
+  /** Clips evaluated. */
+  clips: number;
+  attention?: VideoAttention;
+}
+
+export interface EvaluationReportData {
+  model: { path: string; options: { [key: string]: JsonValue }; classNames: string[]; backend: string };
+  dataset: { dir: string; split: string };
+  settings: { maxlen: number; stride: number; lastN: number };
+  videos: EvaluationVideo[];
+  metrics: {
+    accuracy?: number;
+    perClassAccuracy?: (number | null)[];
+    confusion?: number[][];
+    ap?: (number | null)[];
+    mAP?: number;
+  };
+  classAttention?: ClassAttention[];
+  comparison?: { report: EvaluationReportData; paired: PairedStatistics };
+}
+
+/** A kept report (instant), or none yet: then the job computing it, if one runs. */
+export type EvaluationOutcome =
+  | { status: 'ready'; key: string; report: EvaluationReportData }
+  | { status: 'none'; key: string; job: JobInfo | null };
+
 export interface GlimpseApi {
   status(): Promise<EngineStatus>;
   workspace(): Promise<WorkspaceState>;
@@ -475,6 +523,8 @@ export interface GlimpseApi {
   ensureDemo(): Promise<DemoOutcome>;
   /** Directory listing for the in-app file picker (browser mode has no native dialog). */
   browse(dir?: string): Promise<DirectoryListing>;
+  /** The kept report of an evaluation (start one with startJob({ kind: 'evaluate', ... })). */
+  evaluation(request: EvaluationRequest): Promise<EvaluationOutcome>;
   /** Datasets view: a feature dataset's numbers, or a video tree's detected kind and splits. */
   describeDataset(dir: string): Promise<DatasetOverview>;
   /** Ranked interpretations of a feature file of another layout, with preview maps. */

@@ -30,6 +30,7 @@ import { browseDir } from './browse.ts';
 import { listDatasetVideos, openDatasetDir } from './datasets.ts';
 import { absoluteImportText, describeDataset, previewImport } from './dataset-views.ts';
 import { GlimpseError } from './errors.ts';
+import { checkModelFitsSplit, Evaluations } from './evaluations.ts';
 import { Inspector } from './inspect.ts';
 import { DEMO_FILE } from './job-tasks.ts';
 import { JobRunner } from './jobs.ts';
@@ -91,7 +92,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       case 'train':
         return { ...spec, dataset: abs(spec.dataset), out: abs(spec.out) };
       case 'evaluate':
-        return { ...spec, model: abs(spec.model), dataset: abs(spec.dataset) };
+        return {
+          ...spec,
+          model: abs(spec.model),
+          dataset: abs(spec.dataset),
+          ...(spec.compare ? { compare: abs(spec.compare) } : {}),
+        };
       case 'export-npz':
         return { ...spec, model: abs(spec.model), out: abs(spec.out) };
       case 'inspect':
@@ -102,7 +108,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       case 'demo':
         return spec;
       case 'import':
-        return { ...spec, features: abs(spec.features), outDir: abs(spec.outDir), text: absoluteImportText(spec.text) };
+        return {
+          ...spec,
+          features: abs(spec.features),
+          outDir: abs(spec.outDir),
+          text: absoluteImportText(spec.text),
+        };
     }
   };
   // Follows the train jobs' logs (the runner is made next; runs asks for it only once called).
@@ -123,9 +134,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           mustExist(spec.dataset);
           return { context, output: spec.out };
         case 'evaluate':
-          mustExist(spec.model);
-          mustExist(spec.dataset);
-          return { context, output: null };
+          for (const model of [spec.model, ...(spec.compare ? [spec.compare] : [])]) {
+            mustExist(model);
+            mustExist(spec.dataset);
+            await checkModelFitsSplit(model, spec.dataset, spec.split);
+          }
+          context.evaluationsDir = evaluations.dir;
+          // One job per evaluation at a time: the same request again is 'busy'.
+          return { context, output: `evaluate:${JSON.stringify(spec)}` };
         case 'export-npz':
           mustExist(spec.model);
           return { context, output: spec.out };
@@ -155,6 +171,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
   });
   await jobs.init();
+  const evaluations = new Evaluations(workspace.cacheDir('evaluate'), () => jobs.list());
   // Exports made before a restart stay servable at the URLs their jobs recorded.
   for (const job of jobs.list()) {
     const made = job.result?.path;
@@ -230,6 +247,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       return { status: 'job', job: running ?? (await startJob({ kind: 'demo' })) };
     },
     ...runs.api(),
+    ...evaluations.api(),
     browse(dir?: string): Promise<DirectoryListing> {
       return browseDir(dir === undefined ? undefined : abs(dir));
     },

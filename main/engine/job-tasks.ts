@@ -14,12 +14,12 @@ import { generateSynthDataset, SYNTH_DESCRIPTION_FILE } from '../datasets/synth.
 import { loadBackbone } from '../features/backbone.ts';
 import { extractFeatures } from '../features/extract.ts';
 import { probeVideo } from '../media/probe.ts';
-import { runEvaluation } from '../workflows/evaluation.ts';
 import { runTraining, type TrainingSpec } from '../workflows/training.ts';
 import type { JobSpec, JsonValue } from './api.ts';
 import { listDatasetVideos } from './datasets.ts';
 import { aboutFile } from './error-mapping.ts';
 import { GlimpseError } from './errors.ts';
+import { runEvaluateTask } from './evaluations.ts';
 import { defaultFilmstripRows, writeFilmstrip, writeOverlayVideo } from './exports.ts';
 import { InspectCache, type InspectEntry } from './inspect-cache.ts';
 import { runInspectPlan } from './inspect-task.ts';
@@ -223,22 +223,9 @@ export async function runJobTask(spec: JobSpec, context: JobContext, hooks: JobH
         hooks,
       );
     case 'evaluate': {
-      const report = await aboutFile(spec.model, () =>
-        runEvaluation(
-          {
-            model: spec.model,
-            dataset: spec.dataset,
-            split: spec.split,
-            stride: spec.stride,
-            lastN: spec.lastN,
-          },
-          { signal, onProgress },
-        ),
-      );
-      const out = defaultExportPath(context, `evaluate-${spec.split}`, 'json');
-      await mkdir(context.exportsDir, { recursive: true });
-      await writeFileAtomic(out, JSON.stringify(report));
-      return { path: out, metrics: JSON.parse(JSON.stringify(report.metrics)) as JsonValue };
+      if (!context.evaluationsDir) throw new GlimpseError('internal', 'evaluate job without its reports folder');
+      const { exportsDir, evaluationsDir } = context;
+      return runEvaluateTask(spec, { id: context.id, exportsDir, evaluationsDir }, hooks);
     }
     case 'export-npz': {
       if (!/\.npz$/i.test(spec.out))

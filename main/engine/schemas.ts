@@ -47,9 +47,26 @@ const json: z.ZodType<unknown> = z.lazy(() =>
 const importText = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('folder'), dir: path, split: z.string().min(1).max(256).optional() }).strict(),
   z
-    .object({ kind: z.literal('files'), framenum: path, labels: path, filename: path.optional(), classes: path.optional() })
+    .object({
+      kind: z.literal('files'),
+      framenum: path,
+      labels: path,
+      filename: path.optional(),
+      classes: path.optional(),
+    })
     .strict(),
 ]);
+
+const EVALUATION_REQUEST = {
+  model: path,
+  compare: path.optional(),
+  dataset: path,
+  split: z.string().min(1).max(256),
+  stride: count.optional(),
+  lastN: count.optional(),
+};
+
+export const evaluationRequestSchema = z.object(EVALUATION_REQUEST).strict();
 
 export const jobSpecSchema = z.discriminatedUnion('kind', [
   z
@@ -85,11 +102,7 @@ export const jobSpecSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('evaluate'),
-      model: path,
-      dataset: path,
-      split: z.string().min(1).max(256),
-      stride: count.optional(),
-      lastN: count.optional(),
+      ...EVALUATION_REQUEST,
     })
     .strict(),
   z
@@ -152,6 +165,7 @@ export const API_ARGUMENTS = {
   resumeJob: z.tuple([jobId]),
   ensureDemo: z.tuple([]),
   browse: z.union([z.tuple([]), z.tuple([path])]),
+  evaluation: z.tuple([evaluationRequestSchema]),
   describeDataset: z.tuple([path]),
   previewImport: z.tuple([
     z

@@ -14,6 +14,8 @@ export interface JobContext {
   inspect?: InspectPlan;
   /** For exports: the video whose frames are drawn. */
   videoPath?: string | null;
+  /** For evaluate jobs: where the kept reports live (the workspace's cache/evaluate). */
+  evaluationsDir?: string;
 }
 
 export type Task =

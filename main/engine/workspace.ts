@@ -23,7 +23,7 @@ export function defaultWorkspaceDir(): string {
 }
 
 export type RecentKind = keyof RecentFiles;
-export type CacheKind = 'proxies' | 'features' | 'inspect';
+export type CacheKind = 'proxies' | 'features' | 'inspect' | 'evaluate';
 
 const RECENT_LIMIT = 20;
 const JOB_HISTORY_LIMIT = 200;
