@@ -10,7 +10,7 @@ import type { MessagePortMain } from 'electron';
 import { parseArgs } from 'node:util';
 import { createEngine, type Engine } from '../engine/engine.ts';
 import { defaultWorkspaceDir } from '../engine/workspace.ts';
-import { dispatchMessage } from '../server/dispatch.ts';
+import { dispatchMessage, errorResult } from '../server/dispatch.ts';
 import { type HostReply, parseHostRequest } from './messages.ts';
 import { MEDIA_SCHEME } from './window-options.ts';
 
@@ -27,7 +27,14 @@ export async function answerHostRequest(engine: Engine, message: unknown): Promi
 function servePort(engine: Engine, port: MessagePortMain, ports: Set<MessagePortMain>): void {
   ports.add(port);
   port.on('message', (event) => {
-    void dispatchMessage(engine, event.data).then((answer) => port.postMessage(answer));
+    void dispatchMessage(engine, event.data).then((answer) => {
+      try {
+        port.postMessage(answer);
+      } catch (err) {
+        // Not structured-cloneable: the engine's bug, answered as an error rather than a crash.
+        if (answer.type === 'result') port.postMessage(errorResult(answer.id, err));
+      }
+    });
   });
   port.on('close', () => ports.delete(port));
   port.start();

@@ -223,7 +223,8 @@ export async function runJobTask(spec: JobSpec, context: JobContext, hooks: JobH
         hooks,
       );
     case 'evaluate': {
-      if (!context.evaluationsDir) throw new GlimpseError('internal', 'evaluate job without its reports folder');
+      if (!context.evaluationsDir)
+        throw new GlimpseError('internal', 'evaluate job without its reports folder');
       const { exportsDir, evaluationsDir } = context;
       return runEvaluateTask(spec, { id: context.id, exportsDir, evaluationsDir }, hooks);
     }

@@ -188,7 +188,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   const send = (ws: WebSocket, message: ServerMessage) => {
-    if (ws.readyState === ws.OPEN) ws.send(encodeMessage(message), { binary: true });
+    if (ws.readyState !== ws.OPEN) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeMessage(message);
+    } catch (err) {
+      // A value the wire cannot carry is the engine's bug; the caller still gets an answer.
+      if (message.type !== 'result') return;
+      bytes = encodeMessage(errorResult(message.id, err));
+    }
+    ws.send(bytes, { binary: true });
   };
 
   wss.on('connection', (ws: WebSocket) => {

@@ -346,6 +346,25 @@ describe('browser-mode server', () => {
       ws.close();
     });
 
+    it('answers a result the wire cannot carry with an internal error instead of crashing', async () => {
+      // The real engine never returns such a value; one method is swapped to get one (a BigInt).
+      const broken = { ...engine, status: async () => ({ n: 1n }) as unknown as EngineStatus };
+      const other = await startServer({ engine: broken, rendererDir: path.join(dir, 'dist') });
+      try {
+        const { status, ws } = await handshake(`ws://127.0.0.1:${other.port}/api?token=${other.token}`);
+        assert.equal(status, 101);
+        const answer = await call(ws!, 1, 'status', []);
+        assert.ok(answer.type === 'result' && !answer.ok && answer.id === 1);
+        assert.equal(answer.error.code, 'internal');
+        assert.match(answer.error.message, /BigInt/);
+        const fine = await call(ws!, 2, 'workspace', []);
+        assert.ok(fine.type === 'result' && fine.ok);
+        ws!.close();
+      } finally {
+        await other.close();
+      }
+    });
+
     it('closes the socket with 1009 on an oversized message, and the server keeps serving', async () => {
       const ws = await connect();
       const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
