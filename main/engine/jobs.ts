@@ -15,6 +15,7 @@ import type { Workspace } from './workspace.ts';
 const MAX_RUNNING = 2;
 const PROGRESS_INTERVAL_MS = 250;
 const SAVE_INTERVAL_MS = 5000;
+const RESERVE_DELAY_MS = 1000;
 
 /** Kinds whose work continues where it stopped when run again. */
 const RESUMES: ReadonlySet<JobKind> = new Set<JobKind>(['extract', 'train', 'demo']);
@@ -68,6 +69,9 @@ export class JobRunner {
   private readonly queue: string[] = [];
   private closed = false;
   private lastSave = 0;
+  /** A booted thread kept in reserve: a job starts without waiting seconds for TypeScript and tfjs to load. */
+  private spare: TaskThread | null = null;
+  private reserveTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly workspace: Workspace,
@@ -83,9 +87,12 @@ export class JobRunner {
       );
   }
 
-  /** Saves the start-up state (interrupted jobs). */
+  /** Saves the start-up state (interrupted jobs) and, a moment later, boots the reserve thread. */
   async init(): Promise<void> {
     await this.save();
+    // Not at once: the first API calls after start-up should not share the CPU with a booting thread.
+    this.reserveTimer = setTimeout(() => this.reserve(), RESERVE_DELAY_MS);
+    this.reserveTimer.unref();
   }
 
   list(): JobInfo[] {
@@ -154,6 +161,7 @@ export class JobRunner {
   /** Ends every running job's thread; they are kept as 'interrupted' (resumable where the work resumes). */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.reserveTimer) clearTimeout(this.reserveTimer);
     const threads: Promise<void>[] = [];
     for (const [id, live] of this.live) {
       const job = this.get(id);
@@ -165,6 +173,8 @@ export class JobRunner {
     }
     this.live.clear();
     this.queue.length = 0;
+    if (this.spare) threads.push(this.spare.terminate());
+    this.spare = null;
     await Promise.all(threads);
     await this.save();
   }
@@ -203,7 +213,7 @@ export class JobRunner {
   private async run(job: JobInfo): Promise<void> {
     const live = this.live.get(job.id);
     if (!live) return;
-    const thread = new TaskThread(this.backend);
+    const thread = this.takeThread();
     live.thread = thread;
     job.state = 'running';
     job.started = new Date().toISOString();
@@ -228,6 +238,18 @@ export class JobRunner {
     } finally {
       await thread.terminate();
     }
+  }
+
+  private takeThread(): TaskThread {
+    const thread = this.spare?.alive ? this.spare : new TaskThread(this.backend);
+    this.spare = null;
+    this.reserve();
+    return thread;
+  }
+
+  /** Boots the reserve thread (after start-up, and each time a job takes it). */
+  private reserve(): void {
+    if (!this.closed && !this.spare) this.spare = new TaskThread(this.backend);
   }
 
   private settle(job: JobInfo, state: JobInfo['state'], error: GlimpseErrorData | null): void {

@@ -23,7 +23,7 @@ export type Task =
 
 export type TaskResult = { [key: string]: JsonValue };
 
-export type ToWorker = { type: 'run'; task: Task; backend: string } | { type: 'cancel' };
+export type ToWorker = { type: 'run'; task: Task } | { type: 'cancel' };
 
 export type FromWorker =
   | { type: 'progress'; progress: Progress }

@@ -10,11 +10,11 @@ import type { FromWorker, Task, TaskResult, ToWorker } from './task-protocol.ts'
 const CANCEL_GRACE_MS = 5_000;
 
 /** Registers tsx (and h5wasm first, as bin/register.js explains) inside the thread, then loads the entry. */
-function bootWorker(): Worker {
+function bootWorker(backend: string): Worker {
   const register = new URL('../../bin/register.js', import.meta.url).href;
   const entry = new URL('./task-worker.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(register)}).then(() => import(${JSON.stringify(entry)}));`;
-  return new Worker(boot, { eval: true });
+  return new Worker(boot, { eval: true, workerData: { backend } });
 }
 
 interface Running {
@@ -29,8 +29,10 @@ export class TaskThread {
   private exited = false;
   private cancelTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly backend: string) {
-    this.worker = bootWorker();
+  constructor(backend: string) {
+    this.worker = bootWorker(backend);
+    // An idle thread (in reserve, or warm between inspects) does not keep the process alive.
+    this.worker.unref();
     this.worker.on('message', (message: FromWorker) => this.onMessage(message));
     this.worker.on('error', (err) =>
       this.fail(new GlimpseError('internal', `task thread failed: ${err.message.split('\n')[0]}`)),
@@ -54,7 +56,8 @@ export class TaskThread {
     if (this.exited) return Promise.reject(new GlimpseError('internal', 'task thread has exited'));
     return new Promise((resolve, reject) => {
       this.running = { resolve, reject, onProgress };
-      this.post({ type: 'run', task, backend: this.backend });
+      this.worker.ref();
+      this.post({ type: 'run', task });
     });
   }
 
@@ -81,6 +84,7 @@ export class TaskThread {
   private settle(): Running | null {
     const running = this.running;
     this.running = null;
+    if (!this.exited) this.worker.unref();
     if (this.cancelTimer) clearTimeout(this.cancelTimer);
     this.cancelTimer = null;
     return running;

@@ -2,7 +2,7 @@
  * Worker thread entry: runs tasks one at a time on the backend the engine chose, reports progress, and
  * aborts the running task when asked. Heavy compute lives here so the engine's thread stays responsive.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { chooseBackend } from '../../model/backend.ts';
 import type { Progress } from '../../common/progress.ts';
 import { CancelledError } from '../../common/progress.ts';
@@ -15,13 +15,16 @@ const port = parentPort;
 if (!port) throw new Error('task-worker.ts must run as a worker thread');
 
 let controller: AbortController | null = null;
+// The backend starts loading as the thread boots, so a thread kept in reserve is ready for its first task.
+const backendReady = chooseBackend((workerData as { backend: string }).backend);
+backendReady.catch(() => {});
 
 function post(message: FromWorker): void {
   port?.postMessage(message);
 }
 
-async function run(task: Task, backend: string): Promise<TaskResult> {
-  await chooseBackend(backend);
+async function run(task: Task): Promise<TaskResult> {
+  await backendReady;
   const signal = controller?.signal;
   const onProgress = (progress: Progress) => post({ type: 'progress', progress });
   if (task.kind === 'inspect') return { key: await runInspectPlan(task.plan, { signal, onProgress }) };
@@ -34,7 +37,7 @@ port.on('message', (message: ToWorker) => {
     return;
   }
   controller = new AbortController();
-  run(message.task, message.backend).then(
+  run(message.task).then(
     (result) => post({ type: 'done', result }),
     (err: unknown) => {
       const error =
