@@ -5,6 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelOptions } from '../common/options.ts';
 import { contextAttention } from './native/attention.ts';
+import { nativeMatMul } from './native/matmul-engine.ts';
+import { stepWeight } from './native/step-weight.ts';
 import { lstmLayerName } from './params.ts';
 
 export type ParamTensors = Map<string, tf.Tensor>;
@@ -112,6 +114,15 @@ export function forward(
   const attention =
     options.attention === 'reference' ? contextAttention((name) => param(params, name), options, x) : null;
 
+  // The weights multiplied at every step (on the native engine when this thread has one).
+  const engine = nativeMatMul();
+  const recurrent = Array.from({ length: options.lstmLayers }, (_, layer) => {
+    const prefix = lstmLayerName('decoder', layer);
+    return {
+      U: stepWeight(engine, param(params, `${prefix}_U`) as tf.Tensor2D, T, B),
+      W: stepWeight(engine, param(params, `${prefix}_W`) as tf.Tensor2D, T, B),
+    };
+  });
   const masks = input.mask
     ? tf.unstack(input.mask, 0).map((m) => tf.reshape(m, [B, 1]) as tf.Tensor2D)
     : null;
@@ -146,10 +157,7 @@ export function forward(
     for (let layer = 0; layer < options.lstmLayers; layer++) {
       const prefix = lstmLayerName('decoder', layer);
       const preact = tf.add(
-        tf.add(
-          tf.matMul(states[layer].h, param(params, `${prefix}_U`) as tf.Tensor2D),
-          tf.matMul(layerInput, param(params, `${prefix}_W`) as tf.Tensor2D),
-        ),
+        tf.add(recurrent[layer].U.times(t, states[layer].h), recurrent[layer].W.times(t, layerInput)),
         param(params, `${prefix}_b`),
       ) as tf.Tensor2D;
       const state = lstmStep(preact, states[layer], d, mask);

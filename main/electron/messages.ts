@@ -43,6 +43,7 @@ const METHOD_NAMES = [
   'resumeJob',
   'ensureDemo',
   'browse',
+  'evaluation',
   'describeDataset',
   'previewImport',
   'startRun',

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelOptions } from '../../common/options.ts';
 import { nativeMatMul, type NativeMatMul } from './matmul-engine.ts';
 import { contextProjection } from './projection.ts';
+import { type StepWeight, stepWeight } from './step-weight.ts';
 
 export interface ContextAttention {
   /** The energies (B, L) of step t, before the temperature, from the previous hidden state (B, dim). */
@@ -27,10 +28,14 @@ export function contextAttention(
   x: tf.Tensor4D,
   engine: NativeMatMul | null = nativeMatMul(),
 ): ContextAttention {
-  return engine && options.nLayersAtt === 1 ? fused(engine, param, x) : layered(param, options, x);
+  const [T, B] = x.shape;
+  const stateProjection = stepWeight(engine, param('decoder_Wd_att') as tf.Tensor2D, T, B);
+  return engine && options.nLayersAtt === 1
+    ? fused(engine, param, x, stateProjection)
+    : layered(param, options, x, stateProjection);
 }
 
-function layered(param: Param, options: ModelOptions, x: tf.Tensor4D): ContextAttention {
+function layered(param: Param, options: ModelOptions, x: tf.Tensor4D, wd: StepWeight): ContextAttention {
   const [T, B, L, D] = x.shape;
   let p: tf.Tensor = contextProjection(
     tf.reshape(x, [T * B * L, D]) as tf.Tensor2D,
@@ -48,7 +53,7 @@ function layered(param: Param, options: ModelOptions, x: tf.Tensor4D): ContextAt
   const frames = tf.unstack(tf.reshape(p, [T, B, L, D]), 0) as tf.Tensor3D[];
   return {
     energies(t, hPrev) {
-      const pstate = tf.matMul(hPrev, param('decoder_Wd_att') as tf.Tensor2D);
+      const pstate = wd.times(t, hPrev);
       const hidden = tf.tanh(tf.add(frames[t], tf.reshape(pstate, [B, 1, D])));
       const e = tf.matMul(
         tf.reshape(hidden, [B * L, D]) as tf.Tensor2D,
@@ -72,7 +77,7 @@ function host(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
 
-function fused(engine: NativeMatMul, param: Param, x: tf.Tensor4D): ContextAttention {
+function fused(engine: NativeMatMul, param: Param, x: tf.Tensor4D, wd: StepWeight): ContextAttention {
   const [T, B, L, D] = x.shape;
   const n = T * B * L;
   const step = B * L * D;
@@ -99,7 +104,7 @@ function fused(engine: NativeMatMul, param: Param, x: tf.Tensor4D): ContextAtten
 
   return {
     energies(t, hPrev) {
-      const pstate = tf.matMul(hPrev, param('decoder_Wd_att') as tf.Tensor2D);
+      const pstate = wd.times(t, hPrev);
       const energy = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
         const [, s, u, c] = args as tf.Tensor[];
         const uHost = host(u);

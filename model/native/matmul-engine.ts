@@ -63,6 +63,8 @@ class Session {
 export class NativeMatMul {
   private readonly projection: Session;
   private readonly weightGradientSession: Session;
+  private readonly productSession: Session;
+  private readonly productTransposedSession: Session;
   private readonly energySession: Session;
   private readonly energyGradientSession: Session;
 
@@ -95,6 +97,21 @@ export class NativeMatMul {
         outputs: [{ name: 'Y', dims: ['D', 'E'] }],
       }),
     );
+    // Y = A·W and Y = G·Wᵀ: the per-step products of the recurrence and their input gradients.
+    const product = (name: string, transB: number) =>
+      make(
+        onnxModel({
+          name,
+          nodes: [{ op: 'Gemm', inputs: ['A', 'W'], outputs: ['Y'], attributes: { transB } }],
+          inputs: [
+            { name: 'A', dims: ['M', 'K'] },
+            { name: 'W', dims: transB ? ['N', 'K'] : ['K', 'N'] },
+          ],
+          outputs: [{ name: 'Y', dims: ['M', 'N'] }],
+        }),
+      );
+    this.productSession = product('product', 0);
+    this.productTransposedSession = product('product_transposed', 1);
     // The reference attention energies of one step: H = tanh(P + S), E = H·U + c; P (B, L, D), S (B, 1, D).
     this.energySession = make(
       onnxModel(
@@ -177,6 +194,18 @@ export class NativeMatMul {
   /** Xᵀ·G for X (n, d), G (n, e): (d, e), row-major. */
   weightGradient(x: Float32Array, g: Float32Array, n: number, d: number, e: number): Float32Array {
     return this.weightGradientSession.run({ X: { data: x, dims: [n, d] }, G: { data: g, dims: [n, e] } }, [
+      'Y',
+    ]).Y;
+  }
+
+  /** A·W for A (m, k), W (k, n): (m, n). */
+  multiply(a: Float32Array, w: Float32Array, m: number, k: number, n: number): Float32Array {
+    return this.productSession.run({ A: { data: a, dims: [m, k] }, W: { data: w, dims: [k, n] } }, ['Y']).Y;
+  }
+
+  /** G·Wᵀ for G (m, n), W (k, n): (m, k). */
+  multiplyTransposed(g: Float32Array, w: Float32Array, m: number, k: number, n: number): Float32Array {
+    return this.productTransposedSession.run({ A: { data: g, dims: [m, n] }, W: { data: w, dims: [k, n] } }, [
       'Y',
     ]).Y;
   }

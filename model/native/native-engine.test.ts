@@ -128,6 +128,7 @@ for (const nLayersAtt of [1, 2]) {
       'decoder_U_att',
       'decoder_c_tt',
       'decoder_W',
+      'decoder_U',
     ];
     for (const name of nLayersAtt > 1 ? [...names, 'decoder_W_att_1'] : names) {
       const v = model.variables.get(name);
