@@ -163,3 +163,15 @@ export function pairedAccuracy(
     interval,
   };
 }
+
+/** Two models on the same split, paired video by video (the report's `comparison.paired`). */
+export interface PairedStatistics {
+  /** Single-label: counts, accuracies, McNemar's p and the interval on accuracy A − B. */
+  accuracy: PairedAccuracy | null;
+  /** Multi-label: mAP A − B with its paired bootstrap interval. */
+  mAP: { a: number; b: number; difference: number; interval: BootstrapInterval } | null;
+  /** Per class: accuracy (or AP) of A minus that of B; null where either is undefined. */
+  perClassDelta: (number | null)[];
+  /** Indices of the videos whose predictions differ (single-label), in video order. */
+  disagreements: number[];
+}

@@ -2,7 +2,7 @@
 import { chooseBackend } from '../../model/backend.ts';
 import { writeFileAtomic } from '../../model/atomic-file.ts';
 import { runEvaluation, type EvaluationReport, type EvaluationSpec } from '../workflows/evaluation.ts';
-import type { PairedStatistics } from '../workflows/paired-evaluation.ts';
+import type { PairedStatistics } from '../../common/paired-stats.ts';
 import { intFlag, parseFlags, requireFlag } from './command.ts';
 import { progressDetail, ProgressLine } from './progress.ts';
 

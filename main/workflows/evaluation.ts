@@ -13,7 +13,8 @@ import { defaultWorkerCount } from '../../model/parallel/pool.ts';
 import type { ModelOptions } from '../../common/options.ts';
 import { classAttention, type ClassAttention } from '../../common/attention-stats.ts';
 import { attentionOnActor, type AttentionOnActor } from '../features/attention-boxes.ts';
-import { pairedStatistics, type PairedStatistics } from './paired-evaluation.ts';
+import type { PairedStatistics } from '../../common/paired-stats.ts';
+import { pairedStatistics } from './paired-evaluation.ts';
 
 export interface EvaluationSpec {
   /** Checkpoint: our .h5, or a reference .npz with its .npz.pkl beside it. */

@@ -4,27 +4,11 @@
  * per-class deltas and the videos where the predictions differ. The statistics are common/paired-stats.ts.
  */
 import { multilabelMetrics } from '../../common/metrics.ts';
-import {
-  pairedAccuracy,
-  pairedBootstrap,
-  type BootstrapInterval,
-  type PairedAccuracy,
-} from '../../common/paired-stats.ts';
+import { pairedAccuracy, pairedBootstrap, type PairedStatistics } from '../../common/paired-stats.ts';
 import type { VideoResult } from '../../model/evaluate.ts';
 
 export const BOOTSTRAP_RESAMPLES = 2000;
 export const BOOTSTRAP_SEED = 1;
-
-export interface PairedStatistics {
-  /** Single-label: counts, accuracies, McNemar's p and the interval on accuracy A − B. */
-  accuracy: PairedAccuracy | null;
-  /** Multi-label: mAP A − B with its paired bootstrap interval. */
-  mAP: { a: number; b: number; difference: number; interval: BootstrapInterval } | null;
-  /** Per class: accuracy (or AP) of A minus that of B; null where either is undefined. */
-  perClassDelta: (number | null)[];
-  /** Indices of the videos whose predictions differ (single-label), in video order. */
-  disagreements: number[];
-}
 
 interface Side {
   path: string;
