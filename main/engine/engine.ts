@@ -215,6 +215,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       const cached = await inspector.cachedKey(planned);
       if (cached) return { status: 'ready', result: await inspector.result(request, planned, cached, true) };
       if (planned.needsExtraction) {
+        // The playback proxy is made while the job extracts, so the result is playable when it is ready.
+        if (planned.videoPath && planned.plan.source.kind === 'video')
+          void videos.open(planned.videoPath, planned.plan.source.fps).catch(() => {});
         const running = jobs.activeWriting(planned.output);
         return { status: 'job', job: running ?? (await startJob({ kind: 'inspect', request })) };
       }
