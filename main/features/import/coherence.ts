@@ -90,7 +90,7 @@ export function spatialCoherence(frames: Float32Array, count: number, K: number,
   return used > 0 ? total / used : 0;
 }
 
-function pearson(a: Float32Array, b: Float32Array): number {
+function pearson(a: Float64Array, b: Float64Array): number {
   let ma = 0;
   let mb = 0;
   for (let i = 0; i < a.length; i++) {
@@ -113,17 +113,21 @@ function pearson(a: Float32Array, b: Float32Array): number {
 }
 
 /**
- * Temporal coherence of sample pairs: `frames` holds 2·pairs frames (each sample and the frame after it),
- * each of `width` values. Consecutive correlation minus the correlation with the next pair's sample.
+ * Temporal coherence of sample pairs: `frames` holds 2·pairs location-major frames (each sample and the
+ * frame after it). Each frame's channels are standardised over its cells first, so what is compared is the
+ * spatial pattern and not the channel profile every frame shares. Consecutive correlation minus the
+ * correlation with the next pair's sample.
  */
-export function temporalCoherence(frames: Float32Array, pairs: number, width: number): number {
+export function temporalCoherence(frames: Float32Array, pairs: number, K: number, D: number): number {
   if (pairs < 2) return 0;
-  const at = (k: number) => frames.subarray(k * width, (k + 1) * width);
+  const L = K * K;
+  const at = (k: number) => standardise(frames.subarray(k * L * D, (k + 1) * L * D), L, D);
+  const z = Array.from({ length: 2 * pairs }, (_, k) => at(k));
   let next = 0;
   let far = 0;
   for (let p = 0; p < pairs; p++) {
-    next += pearson(at(2 * p), at(2 * p + 1));
-    far += pearson(at(2 * p), at(2 * ((p + 1) % pairs)));
+    next += pearson(z[2 * p], z[2 * p + 1]);
+    far += pearson(z[2 * p], z[2 * ((p + 1) % pairs)]);
   }
   return (next - far) / pairs;
 }
