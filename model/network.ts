@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelOptions } from '../common/options.ts';
-import { contextAttention } from './native/attention.ts';
+import { contextAttention, tfjsContext } from './native/attention.ts';
 import { nativeMatMul } from './native/matmul-engine.ts';
 import { stepWeight } from './native/step-weight.ts';
 import { lstmLayerName } from './params.ts';
@@ -126,7 +126,8 @@ export function forward(
   const masks = input.mask
     ? tf.unstack(input.mask, 0).map((m) => tf.reshape(m, [B, 1]) as tf.Tensor2D)
     : null;
-  const frames = tf.unstack(x, 0) as tf.Tensor3D[];
+  // The steps' features, for the context when the attention does not provide it (Eq. 4).
+  const frames = attention ? [] : (tf.unstack(x, 0) as tf.Tensor3D[]);
   const top = options.lstmLayers - 1;
   const hs: tf.Tensor2D[] = [];
   const zs: tf.Tensor2D[] = [];
@@ -141,7 +142,7 @@ export function forward(
     }
     if (options.temperatureInverse !== 1) logits = tf.mul(logits, options.temperatureInverse);
     const alpha = tf.softmax(logits) as tf.Tensor2D;
-    let z = tf.sum(tf.mul(frames[t], tf.reshape(alpha, [B, L, 1])), 1) as tf.Tensor2D;
+    let z = attention ? attention.context(t, alpha) : tfjsContext(frames[t], alpha);
     if (options.selector) {
       const gate = tf.sigmoid(
         tf.add(

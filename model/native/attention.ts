@@ -17,6 +17,14 @@ import { type StepWeight, stepWeight } from './step-weight.ts';
 export interface ContextAttention {
   /** The energies (B, L) of step t, before the temperature, from the previous hidden state (B, dim). */
   energies(t: number, hPrev: tf.Tensor2D): tf.Tensor2D;
+  /** The context z_t = Σ_l α_l·x_{t,l} (B, D) from the attention weights α (B, L). */
+  context(t: number, alpha: tf.Tensor2D): tf.Tensor2D;
+}
+
+/** z_t in tfjs, from the step's features (B, L, D). */
+export function tfjsContext(frame: tf.Tensor3D, alpha: tf.Tensor2D): tf.Tensor2D {
+  const [B, L] = alpha.shape;
+  return tf.sum(tf.mul(frame, tf.reshape(alpha, [B, L, 1])), 1) as tf.Tensor2D;
 }
 
 type Param = (name: string) => tf.Tensor;
@@ -51,7 +59,9 @@ function layered(param: Param, options: ModelOptions, x: tf.Tensor4D, wd: StepWe
     if (k < options.nLayersAtt - 1) p = tf.tanh(p);
   }
   const frames = tf.unstack(tf.reshape(p, [T, B, L, D]), 0) as tf.Tensor3D[];
+  const inputs = tf.unstack(x, 0) as tf.Tensor3D[];
   return {
+    context: (t, alpha) => tfjsContext(inputs[t], alpha),
     energies(t, hPrev) {
       const pstate = wd.times(t, hPrev);
       const hidden = tf.tanh(tf.add(frames[t], tf.reshape(pstate, [B, 1, D])));
@@ -103,6 +113,18 @@ function fused(engine: NativeMatMul, param: Param, x: tf.Tensor4D, wd: StepWeigh
   })(param('decoder_Wc_att'), param('decoder_b_att'));
 
   return {
+    context(t, alpha) {
+      const frame = features.subarray(t * step, (t + 1) * step);
+      const z = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+        const a = args[0] as tf.Tensor;
+        return {
+          value: tf.tensor2d(engine.context(host(a), frame, [B, L, D]), [B, D]),
+          gradFunc: (dy: tf.Tensor) =>
+            tf.tensor2d(engine.contextGradient(host(dy), frame, [B, L, D]), [B, L]),
+        };
+      });
+      return z(alpha) as tf.Tensor2D;
+    },
     energies(t, hPrev) {
       const pstate = wd.times(t, hPrev);
       const energy = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

@@ -66,6 +66,8 @@ export class NativeMatMul {
   private readonly productSession: Session;
   private readonly productTransposedSession: Session;
   private readonly energySession: Session;
+  private readonly contextSession: Session;
+  private readonly contextGradientSession: Session;
   private readonly energyGradientSession: Session;
 
   private constructor(
@@ -112,6 +114,36 @@ export class NativeMatMul {
       );
     this.productSession = product('product', 0);
     this.productTransposedSession = product('product_transposed', 1);
+    // One step's context z = Σ_l α_l·x_l (B, 1, D) from α (B, 1, L) and the step's features X (B, L, D), and the
+    // gradient to α: dα = Σ_d dz·X (B, L).
+    this.contextSession = make(
+      onnxModel({
+        name: 'context',
+        nodes: [{ op: 'MatMul', inputs: ['A', 'X'], outputs: ['Z'] }],
+        inputs: [
+          { name: 'A', dims: ['B', 1, 'L'] },
+          { name: 'X', dims: ['B', 'L', 'D'] },
+        ],
+        outputs: [{ name: 'Z', dims: ['B', 1, 'D'] }],
+      }),
+    );
+    this.contextGradientSession = make(
+      onnxModel(
+        {
+          name: 'context_gradient',
+          nodes: [
+            { op: 'Mul', inputs: ['G', 'X'], outputs: ['GX'] },
+            { op: 'ReduceSum', inputs: ['GX'], outputs: ['dA'], attributes: { axes: [2], keepdims: 0 } },
+          ],
+          inputs: [
+            { name: 'G', dims: ['B', 1, 'D'] },
+            { name: 'X', dims: ['B', 'L', 'D'] },
+          ],
+          outputs: [{ name: 'dA', dims: ['B', 'L'] }],
+        },
+        11,
+      ),
+    );
     // The reference attention energies of one step: H = tanh(P + S), E = H·U + c; P (B, L, D), S (B, 1, D).
     this.energySession = make(
       onnxModel(
@@ -208,6 +240,19 @@ export class NativeMatMul {
     return this.productTransposedSession.run({ A: { data: g, dims: [m, n] }, W: { data: w, dims: [k, n] } }, [
       'Y',
     ]).Y;
+  }
+
+  /** z = α·X per clip: α (B, L), X (B, L, D) → (B, D). */
+  context(alpha: Float32Array, x: Float32Array, [b, l, d]: [number, number, number]): Float32Array {
+    return this.contextSession.run({ A: { data: alpha, dims: [b, 1, l] }, X: { data: x, dims: [b, l, d] } }, [
+      'Z',
+    ]).Z;
+  }
+
+  /** The gradient of `context` to α from dz (B, D): (B, L). */
+  contextGradient(dz: Float32Array, x: Float32Array, [b, l, d]: [number, number, number]): Float32Array {
+    const feeds = { G: { data: dz, dims: [b, 1, d] }, X: { data: x, dims: [b, l, d] } };
+    return this.contextGradientSession.run(feeds, ['dA']).dA;
   }
 
   /**

@@ -165,8 +165,12 @@ test('the fused native attention and its gradients equal the tfjs attention', as
   const run = (engine: NativeMatMul | null) => {
     const attention = contextAttention((n) => model.variables.get(n) as tf.Tensor, model.options, x, engine);
     // Every step, and a non-linear use of each, so every gradient path carries weight.
-    const steps = Array.from({ length: T }, (_, t) => attention.energies(t, tf.mul(h, t + 1) as tf.Tensor2D));
-    return tf.sum(tf.stack(steps.map((e, t) => tf.mul(tf.sin(e), t + 1)))) as tf.Scalar;
+    const steps = Array.from({ length: T }, (_, t) => {
+      const e = attention.energies(t, tf.mul(h, t + 1) as tf.Tensor2D);
+      const z = attention.context(t, tf.softmax(e) as tf.Tensor2D);
+      return tf.add(tf.sum(tf.mul(tf.sin(e), t + 1)), tf.sum(tf.cos(z)));
+    });
+    return tf.addN(steps) as tf.Scalar;
   };
   const engine = nativeMatMul();
   assert.ok(engine);
