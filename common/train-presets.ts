@@ -102,7 +102,7 @@ export const TRAIN_PRESETS: readonly TrainPreset[] = [
   {
     id: 'quick',
     label: 'Quick (small sets, e.g. the demo)',
-    source: 'a small model that learns the demo in a few epochs',
+    source: "the demo model's settings, 10 epochs (the demo reaches 100% validation at epoch 2)",
     settings: {
       dim: 32,
       dimOut: 32,
@@ -121,7 +121,7 @@ export const TRAIN_PRESETS: readonly TrainPreset[] = [
       decayC: 1e-5,
       maxlen: 16,
       lastN: 16,
-      trainingStride: 4,
+      trainingStride: 2,
       validStride: 8,
       seed: 3,
     },

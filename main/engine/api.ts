@@ -392,7 +392,7 @@ export interface RunSpec {
   settings: { [key: string]: JsonValue };
 }
 
-/** A point of a run's curves, as the run log records it (batch losses every 10 batches and each epoch's last). */
+/** A point of a run's curves, as the run log records it (batch losses every 10th batch or more often, each epoch's last). */
 export type RunPoint =
   | {
       kind: 'batch';

@@ -280,7 +280,9 @@ export async function runTraining(spec: TrainingSpec, hooks: TrainingHooks = {})
           if (p.kind !== 'batch') finishedEpochs = p.epoch;
           watch.check(finishedEpochs);
           if (p.kind === 'batch') {
-            if (p.batch % 10 === 0 || p.batch === p.batches - 1) writeLog(p);
+            // Every 10th batch, more often in short epochs, so that a loss curve has points to draw.
+            const every = Math.min(10, Math.max(1, Math.floor(p.batches / 20)));
+            if (p.batch % every === 0 || p.batch === p.batches - 1) writeLog(p);
           } else {
             writeLog(p);
           }
