@@ -35,14 +35,6 @@ export class FramePlayer {
     video.addEventListener('seeked', this.#onSeeked);
   }
 
-  get shown(): number {
-    return this.#shown;
-  }
-
-  get frames(): number {
-    return this.#frames;
-  }
-
   #onPlay = () => this.#events.playing(true);
   // A seek that presents no new frame (or another frame than asked, at the very end of a stream) still
   // ends: the frame on screen stays what the last callback said.

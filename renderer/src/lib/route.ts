@@ -4,11 +4,13 @@
  * default, so a bookmark from an older version still opens.
  */
 import type { Colormap, InspectSource } from '../../../main/engine/api.ts';
+import { COLORMAPS as ALL_COLORMAPS } from '../../../common/colormaps.ts';
 
 export const VIEWS = ['inspect', 'compare', 'evaluate', 'train', 'datasets'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
-export const COLORMAPS: readonly Colormap[] = ['viridis', 'inferno', 'jet', 'spotlight'];
+/** The overlay's colour maps: the shared ones but the diverging map (kept for comparisons). */
+export const COLORMAPS: readonly Colormap[] = ALL_COLORMAPS.filter((c): c is Colormap => c !== 'rdbu');
 
 export interface InspectState {
   model: string | null;
