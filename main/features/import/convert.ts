@@ -82,8 +82,8 @@ export interface ImportReport {
   D: number;
 }
 
-/** Frames per read: about 32 MiB of float32. */
-const BLOCK_BYTES = 32 * 1024 * 1024;
+/** Frames per read: about 128 MiB of float32 (read, then gathered into a second buffer of that size). */
+const BLOCK_BYTES = 128 * 1024 * 1024;
 
 export async function readSplitText(text: SplitText, split: string): Promise<SplitTextFiles> {
   let framenum: string;
@@ -244,30 +244,41 @@ async function writeStaged(
   const writer = await FeatureSplitWriter.create(staging, request.split, { L: chosen.L, D: chosen.D });
   try {
     const started = performance.now();
-    let done = 0;
-    let row = 0;
-    for (let v = 0; v < text.frames.length; v++) {
-      writer.beginVideo(text.files[v], text.labels[v]);
-      for (let first = 0; first < text.frames[v]; first += perBlock) {
-        throwIfAborted(signal);
-        const count = Math.min(perBlock, text.frames[v] - first);
-        const block = source.readBlock(chosen, row, count);
-        writer.appendFrames(gatherFrames(shape, chosen, block, count));
-        row += count;
-        done += count;
-        const seconds = (performance.now() - started) / 1000;
-        const rate = seconds > 0 ? done / seconds : null;
-        onProgress?.({
-          fraction: done / chosen.frames,
-          rate,
-          rateUnit: 'frames/s',
-          eta: etaFrom(chosen.frames - done, rate),
-          message: `video ${v + 1} of ${text.frames.length}`,
-        });
-        // Let a cancel (a message to this thread) arrive between blocks.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+    let video = 0;
+    let left = text.frames[0];
+    writer.beginVideo(text.files[0], text.labels[0]);
+    // Blocks run across video boundaries: in Fortran order a block's frames are the contiguous runs on disk,
+    // so the longer the block the fewer, longer reads.
+    for (let row = 0; row < chosen.frames;) {
+      throwIfAborted(signal);
+      const count = Math.min(perBlock, chosen.frames - row);
+      const frames = gatherFrames(shape, chosen, source.readBlock(chosen, row, count), count);
+      for (let at = 0; at < count;) {
+        const n = Math.min(left, count - at);
+        writer.appendFrames(frames.subarray(at * width, (at + n) * width));
+        at += n;
+        left -= n;
+        if (left === 0) {
+          writer.endVideo();
+          video++;
+          if (video < text.frames.length) {
+            left = text.frames[video];
+            writer.beginVideo(text.files[video], text.labels[video]);
+          }
+        }
       }
-      writer.endVideo();
+      row += count;
+      const seconds = (performance.now() - started) / 1000;
+      const rate = seconds > 0 ? row / seconds : null;
+      onProgress?.({
+        fraction: row / chosen.frames,
+        rate,
+        rateUnit: 'frames/s',
+        eta: etaFrom(chosen.frames - row, rate),
+        message: `video ${Math.min(video + 1, text.frames.length)} of ${text.frames.length}`,
+      });
+      // Let a cancel (a message to this thread) arrive between blocks.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     await writer.finish();
   } finally {
