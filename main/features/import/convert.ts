@@ -280,6 +280,8 @@ async function writeStaged(
       // Let a cancel (a message to this thread) arrive between blocks.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    // A cancel during the last block still stops the import before anything is moved into place.
+    throwIfAborted(signal);
     await writer.finish();
   } finally {
     writer.close();
