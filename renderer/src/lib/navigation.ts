@@ -4,7 +4,7 @@
  * else the most recent.
  */
 import type { AppState, PickerRole } from './app-state.svelte.ts';
-import { inspectHash, INSPECT_DEFAULTS, type InspectState } from './route.ts';
+import { inspectHash, INSPECT_DEFAULTS, type InspectState, viewHash } from './route.ts';
 
 const MODEL_EXTENSIONS = /\.(h5|npz)$/i;
 
@@ -41,6 +41,9 @@ export async function openPath(app: AppState, role: PickerRole, path: string): P
     } else if (role === 'video') {
       if (!model) throw new Error(`open a model first: ${path} is inspected with a model`);
       navigate(inspectHash({ ...now, model, source: { kind: 'video', path }, frame: null }));
+    } else if (app.route.view === 'datasets') {
+      // The Datasets view shows the folder itself (a feature dataset or videos to extract).
+      navigate(viewHash('datasets', { dataset: path }));
     } else {
       const dataset = await app.api.openDataset(path);
       const split = dataset.splits.find((s) => s.name === 'test') ?? dataset.splits[0];
