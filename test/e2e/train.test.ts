@@ -1,13 +1,21 @@
 // The Train view in headless chromium against the real `glimpse serve`: a run started from the New Run
 // form (quick preset, the demo's features), its curves growing as the run log grows, Stop training, the
 // checkpoints listed with the validation scores the API reports (the best marked), Resume training, a new
-// checkpoint listed, and that checkpoint opened in Inspect. A bad field keeps the form from starting.
+// checkpoint listed; the app closed mid-run and restarted (the run offered for resume); that checkpoint opened
+// in Inspect. A bad field keeps the form from starting.
 // Screenshots go to the artifacts folder.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { RunDetail } from '../../main/engine/api.ts';
-import { HAVE_CHROMIUM, screenshot, waitForView } from '../support/browser.ts';
+import {
+  ApiClient,
+  HAVE_CHROMIUM,
+  screenshot,
+  type ServeHandle,
+  startServe,
+  waitForView,
+} from '../support/browser.ts';
 import { newPage, openE2eSession, type E2eSession } from '../support/e2e-session.ts';
 
 const TIMEOUT = 240_000;
@@ -42,6 +50,8 @@ describe('Train view', { skip: !HAVE_CHROMIUM && 'no /usr/bin/chromium' }, () =>
   let session: E2eSession;
   let page: Page;
   let errors: string[];
+  let restarted: ServeHandle | null = null;
+  let api2: ApiClient | null = null;
 
   before(async () => {
     session = await openE2eSession();
@@ -49,6 +59,8 @@ describe('Train view', { skip: !HAVE_CHROMIUM && 'no /usr/bin/chromium' }, () =>
   });
 
   after(async () => {
+    api2?.close();
+    await restarted?.close();
     await session?.close();
   });
 
@@ -119,9 +131,22 @@ describe('Train view', { skip: !HAVE_CHROMIUM && 'no /usr/bin/chromium' }, () =>
     const newest = stopped.epochsDone + 1;
     await until(page, `checkpoint ${newest} listed`, async () => (await listedEpochs(page)).includes(newest));
     await screenshot(page, 'train-resumed');
-    await page.getByRole('button', { name: 'Stop training' }).click();
-    await page.getByRole('button', { name: 'Resume training' }).waitFor({ timeout: 60_000 });
-    const resumed: RunDetail = await api.call('getRun', id);
+    assert.deepEqual(errors, []);
+
+    // The app closes while the run trains; after a restart the run is offered for resume.
+    await serve.close();
+    restarted = await startServe({ workspace: session.workspace });
+    api2 = await ApiClient.connect(restarted);
+    ({ page, errors } = await newPage(session.browser));
+    await page.goto(`${restarted.origin}/?token=${encodeURIComponent(restarted.token)}#/train?run=${id}`);
+    await waitForView(page, 'train');
+    await page.locator('[data-run-state="interrupted"]').waitFor();
+    await page.getByText('This run was cut off when the app closed').waitFor();
+    await page.getByRole('button', { name: 'Resume training' }).waitFor();
+    await screenshot(page, 'train-after-restart');
+    const resumed: RunDetail = await api2.call('getRun', id);
+    assert.equal(resumed.state, 'interrupted');
+    assert.equal(resumed.resumable, true);
     assert.deepEqual(
       resumed.points.filter((p) => p.kind === 'epoch').map((p) => p.epoch),
       Array.from({ length: resumed.epochsDone }, (_, i) => i + 1),
