@@ -7,9 +7,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeDatasetJson, writeFeatureDataset } from '../../model/data/writer.ts';
+import type { JobInfo } from '../../main/engine/api.ts';
 import { describeDataset, previewImport } from '../../main/engine/dataset-views.ts';
+import { createEngine, type Engine } from '../../main/engine/engine.ts';
 import { GlimpseError } from '../../main/engine/errors.ts';
+import { openSplit } from '../../model/data/split.ts';
 import { runGlimpse, runPython } from '../support/cli.ts';
+
+function ended(engine: Engine, id: string): Promise<JobInfo> {
+  return new Promise((resolve) => {
+    const check = (job: JobInfo) => {
+      if (job.id === id && ['done', 'failed', 'cancelled'].includes(job.state)) {
+        off();
+        resolve(job);
+      }
+    };
+    const off = engine.subscribe((e) => {
+      if (e.type === 'job') check(e.job);
+    });
+    void engine.listJobs().then((jobs) => jobs.forEach(check));
+  });
+}
 
 const L = 4;
 const D = 3;
@@ -177,5 +195,55 @@ with h5py.File(sys.argv[1], 'w') as h: h['feats'] = a.T
       previewImport({ features: path.join(dir, 'framenum.txt') }),
       /framenum\.txt: not an HDF5 file/,
     );
+  });
+
+  test("the engine's import job converts the file; a layout that does not fit fails with one line naming the file", async () => {
+    const engine = await createEngine({
+      workspace: path.join(dir, 'workspace'),
+      transport: 'browser',
+      mediaUrl: (id) => `/media/${id}`,
+    });
+    try {
+      const text = {
+        kind: 'files',
+        framenum: path.join(dir, 'framenum.txt'),
+        labels: path.join(dir, 'labels.txt'),
+      } as const;
+      const out = path.join(dir, 'engine-import');
+      const job = await engine.startJob({
+        kind: 'import',
+        features: path.join(dir, 'maps.h5'),
+        key: 'feats',
+        text,
+        outDir: out,
+        split: 'train',
+      });
+      const done = await ended(engine, job.id);
+      assert.equal(done.state, 'done', JSON.stringify(done.error));
+      assert.equal(done.result?.layout, 'kkd-f');
+      using split = await openSplit(out, 'train');
+      assert.deepEqual([split.L, split.D, split.totalFrames, split.videos.length], [25, 8, 60, 2]);
+      const wrong = await engine.startJob({
+        kind: 'import',
+        features: path.join(dir, 'maps.h5'),
+        text,
+        outDir: out,
+        split: 'valid',
+        layout: 'kkd-c',
+      });
+      const failed = await ended(engine, wrong.id);
+      assert.equal(failed.state, 'failed');
+      assert.equal(failed.error?.code, 'bad-file');
+      assert.match(
+        failed.error?.message ?? '',
+        /maps\.h5: layout 'kkd-c' does not fit: 8 frames, but the frame counts sum to 60/,
+      );
+      const overview = await engine.describeDataset(out);
+      assert.ok(
+        overview.kind === 'features' && overview.dataset.splits.map((s) => s.name).join() === 'train',
+      );
+    } finally {
+      await engine.close();
+    }
   });
 });
