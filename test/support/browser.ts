@@ -5,6 +5,7 @@
  * ("Test hooks"): data-view, aria-busy, data-frame, aria-label="video frame" and the controls' names.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -430,11 +431,15 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 /**
- * One workspace for every e2e file of this commit (the demo trains once, ~2 min on 2 cores): a fixed
- * folder under the OS temp dir keyed by git HEAD, or $GLIMPSE_E2E_WORKSPACE.
+ * One workspace for every e2e file of a test run (the demo trains once, minutes on 2 cores): a folder under
+ * the OS temp dir named by git HEAD when the run's first file asked, or $GLIMPSE_E2E_WORKSPACE. The files of
+ * one `node --test` run are children of one process, so a marker named by the parent's pid carries the
+ * choice to the later files even when a commit lands meanwhile.
  */
 export function sharedWorkspace(): string {
   if (process.env.GLIMPSE_E2E_WORKSPACE) return process.env.GLIMPSE_E2E_WORKSPACE;
+  const marker = path.join(os.tmpdir(), `glimpse-e2e-run-${process.ppid}`);
+  if (existsSync(marker)) return readFileSync(marker, 'utf8').trim();
   let head = 'nogit';
   try {
     head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
@@ -444,7 +449,9 @@ export function sharedWorkspace(): string {
   } catch {
     // not a git checkout: one workspace for all runs
   }
-  return path.join(os.tmpdir(), `glimpse-e2e-${head}`);
+  const dir = path.join(os.tmpdir(), `glimpse-e2e-${head}`);
+  writeFileSync(marker, dir);
+  return dir;
 }
 
 /** The demo ready to open: made as a job on the first run (waited for), reused after. */
