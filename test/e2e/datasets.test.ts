@@ -127,6 +127,7 @@ describe('Datasets view in headless chromium', { skip: !HAVE_CHROMIUM && 'no /us
       (await view.locator('[data-group="biking/01"]').textContent()) ?? '',
       /biking\/01: test, train/,
     );
+    await screenshot(page, 'datasets-2-leak');
   });
 
   test('bad input: a file that is not HDF5 gets a banner naming it, and the view keeps working', async () => {
@@ -175,7 +176,7 @@ describe('Datasets view in headless chromium', { skip: !HAVE_CHROMIUM && 'no /us
     assert.equal(await view.locator('[data-stat="detected-kind"]').textContent(), 'synth');
     const out = path.join(dir, 'videos-features');
     assert.equal(await view.getByLabel('Output folder', { exact: true }).inputValue(), out);
-    await screenshot(page, 'datasets-2-video-folder');
+    await screenshot(page, 'datasets-3-video-folder');
     await view.getByRole('button', { name: 'Extract features' }).click();
     await page.waitForFunction(
       (h) => (globalThis as unknown as { location: { hash: string } }).location.hash === h,
@@ -190,7 +191,7 @@ describe('Datasets view in headless chromium', { skip: !HAVE_CHROMIUM && 'no /us
       )
     ).reduce((a, b) => a + b, 0);
     assert.equal(total, 6);
-    await screenshot(page, 'datasets-3-extracted');
+    await screenshot(page, 'datasets-4-extracted');
   });
 
   test('import a Fortran-order (frames, 7, 7, D) file: ranked first, converted on confirmation, trains', async () => {
@@ -223,7 +224,7 @@ describe('Datasets view in headless chromium', { skip: !HAVE_CHROMIUM && 'no /us
     assert.equal(await best.locator('canvas').count(), 6);
     assert.equal(await view.getByRole('radio', { name: 'Use kkd-f' }).isChecked(), true);
     await best.scrollIntoViewIfNeeded();
-    await screenshot(page, 'datasets-4-candidates');
+    await screenshot(page, 'datasets-5-candidates');
     await view.getByRole('button', { name: 'Import', exact: true }).click();
     await page.waitForFunction(
       (h) => (globalThis as unknown as { location: { hash: string } }).location.hash === h,
@@ -234,7 +235,7 @@ describe('Datasets view in headless chromium', { skip: !HAVE_CHROMIUM && 'no /us
     await view.locator('[data-stat="shape"]').waitFor();
     const frames = (await lines(path.join(demo.dataset, 'train_framenum.txt'))).map(Number);
     assert.equal(await cell(page, 'train', 'videos'), String(frames.length));
-    await screenshot(page, 'datasets-5-imported');
+    await screenshot(page, 'datasets-6-imported');
     assert.equal(
       runPython(SAME_BITS, [
         path.join(out, 'train_features.h5'),
