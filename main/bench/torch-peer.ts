@@ -117,8 +117,9 @@ export function peerRatioRefusal(peers: PeerFigures[]): string | null {
     (p) => `${p.sgemmGflops.toFixed(1)} GFLOP/s with ${p.threads} thread(s) on ${blasName(p)}`,
   );
   return (
-    `no ratio: the peer's sgemm ran at ${runs.join(', ')}, below ${MIN_PEER_SGEMM_GFLOPS} GFLOP/s, so its BLAS ` +
-    `is not an optimised one (install libopenblas0-pthread; see OPENBLAS_CORETYPE if OpenBLAS misdetects the CPU)`
+    `no ratio: the peer's sgemm ran at ${runs.join(', ')}, below ${MIN_PEER_SGEMM_GFLOPS} GFLOP/s: its BLAS is ` +
+    `not an optimised one (install libopenblas0-pthread; set OPENBLAS_CORETYPE if OpenBLAS misdetects the CPU) ` +
+    `or the machine is too loaded to measure`
   );
 }
 

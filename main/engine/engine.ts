@@ -30,7 +30,7 @@ import { browseDir } from './browse.ts';
 import { listDatasetVideos, openDatasetDir } from './datasets.ts';
 import { absoluteImportText, describeDataset, previewImport } from './dataset-views.ts';
 import { GlimpseError } from './errors.ts';
-import { checkModelFitsSplit, Evaluations } from './evaluations.ts';
+import { checkModelFitsSplit, evaluationKey, Evaluations } from './evaluations.ts';
 import { Inspector } from './inspect.ts';
 import { DEMO_FILE } from './job-tasks.ts';
 import { JobRunner } from './jobs.ts';
@@ -141,7 +141,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           }
           context.evaluationsDir = evaluations.dir;
           // One job per evaluation at a time: the same request again is 'busy'.
-          return { context, output: `evaluate:${JSON.stringify(spec)}` };
+          return { context, output: `evaluate:${await evaluationKey(spec)}` };
         case 'export-npz':
           mustExist(spec.model);
           return { context, output: spec.out };
