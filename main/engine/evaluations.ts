@@ -123,7 +123,7 @@ function sameRequest(a: EvaluationRequest, spec: JobSpec): boolean {
     spec.compare === a.compare &&
     spec.dataset === a.dataset &&
     spec.split === a.split &&
-    spec.stride === a.stride &&
+    (spec.stride ?? 1) === (a.stride ?? 1) &&
     spec.lastN === a.lastN
   );
 }
