@@ -18,9 +18,15 @@ import { fileArg, lastToolLine, runTool } from '../media/tool-process.ts';
 import { ensureRendererBuilt } from '../server/renderer-build.ts';
 import { startServer } from '../server/server.ts';
 import { launchChromium } from './chromium.ts';
+import { benchConfusionRender } from './confusion-render.ts';
 
 export interface UiFigure {
-  name: 'ui-overlay-fps' | 'ui-deep-link-cached' | 'ui-deep-link-new-video' | 'ui-input-latency';
+  name:
+    | 'ui-overlay-fps'
+    | 'ui-deep-link-cached'
+    | 'ui-deep-link-new-video'
+    | 'ui-input-latency'
+    | 'ui-confusion-51';
   backend: string;
   shape: { width: number; height: number };
   /** The goal the issue sets, as text ("≥ 60", "< 200 ms"). */
@@ -196,6 +202,16 @@ export async function benchUi(options: UiBenchOptions = {}): Promise<UiFigure[]>
   const figures: UiFigure[] = [];
   try {
     const { backend } = await engine.status();
+    // The Evaluate view's 51×51 confusion matrix, drawn by the renderer's own code (shape: classes²).
+    const confusion = await benchConfusionRender(browser);
+    figures.push({
+      name: 'ui-confusion-51',
+      backend,
+      shape: { width: confusion.classes, height: confusion.classes },
+      ...confusion,
+      goal: '< 16 ms',
+      met: confusion.median_ms < 16,
+    });
     const demo = await readyDemo(engine, log);
     const shape = { width: WIDTH, height: HEIGHT };
     const link = (video: string, extra = '') =>
@@ -408,6 +424,8 @@ export function describeUiFigure(f: UiFigure): string {
       );
     case 'ui-deep-link-new-video':
       return `ui deep link → first frame with attention, new ${f.seconds_of_video} s video (built-in backbone): ${f.ms} ms`;
+    case 'ui-confusion-51':
+      return `ui confusion matrix ${f.classes}×${f.classes} with numbers: ${f.median_ms} ms median draw, ${f.p95_ms} ms p95 (${verdict} goal ${f.goal})`;
     case 'ui-input-latency': {
       const frame = f.key_to_frame_ms as { median: number; p95: number };
       const paint = f.key_to_paint_ms as { median: number; p95: number };
