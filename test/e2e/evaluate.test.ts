@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { EvaluationReport } from '../../main/workflows/evaluation.ts';
-import { HAVE_CHROMIUM, screenshot, waitForView } from '../support/browser.ts';
+import { artifactsDir, decodePng, HAVE_CHROMIUM, screenshot, waitForView } from '../support/browser.ts';
 import { runGlimpse } from '../support/cli.ts';
 import { newPage, openE2eSession, type E2eSession } from '../support/e2e-session.ts';
 
@@ -125,6 +125,38 @@ describe('Evaluate view', { skip: !HAVE_CHROMIUM && 'no /usr/bin/chromium' }, ()
       `confidence ${conf}`,
     );
     await screenshot(page, 'evaluate-cell');
+
+    // Exports: the per-video CSV and JSON, the confusion matrix as SVG (every cell) and PNG (decodes).
+    const saved = async (name: string): Promise<string> => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name, exact: true }).click(),
+      ]);
+      const file = path.join(await artifactsDir(), `evaluate-${download.suggestedFilename()}`);
+      await download.saveAs(file);
+      return file;
+    };
+    const csv = readFileSync(await saved('Export CSV'), 'utf8')
+      .trim()
+      .split('\n');
+    assert.equal(csv.length, cli.videos.length + 1);
+    assert.match(
+      csv[0],
+      /^index,file,label,prediction,correct,confidence,mean_entropy,coverage_penalty,split,stride,last_n$/,
+    );
+    const json = JSON.parse(readFileSync(await saved('Export JSON'), 'utf8')) as {
+      videos: unknown[];
+      metrics: unknown;
+    };
+    assert.equal(json.videos.length, cli.videos.length);
+    assert.deepEqual(json.metrics, cli.metrics);
+    const svg = readFileSync(await saved('Export confusion matrix SVG'), 'utf8');
+    assert.equal(svg.match(/<rect x=/g)?.length, n * n);
+    const png = await decodePng(await saved('Export confusion matrix PNG'));
+    assert.ok(png.width >= 200 && png.height === png.width, `${png.width}×${png.height}`);
+    const bars = readFileSync(await saved('Export per-class bars SVG'), 'utf8');
+    assert.match(bars, /^<svg[^>]+xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.ok((await decodePng(await saved('Export per-class bars PNG'))).width > 0);
 
     await first.locator('a.open').click();
     await waitForView(page, 'inspect', 180_000);
