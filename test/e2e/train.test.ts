@@ -2,7 +2,7 @@
 // form (quick preset, the demo's features), its curves growing as the run log grows, Stop training, the
 // checkpoints listed with the validation scores the API reports (the best marked), Resume training, a new
 // checkpoint listed; the app closed mid-run and restarted (the run offered for resume); that checkpoint opened
-// in Inspect. A bad field keeps the form from starting.
+// in Inspect, and in Compare beside another epoch. A bad field keeps the form from starting.
 // Screenshots go to the artifacts folder.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -166,6 +166,22 @@ describe('Train view', { skip: !HAVE_CHROMIUM && 'no /usr/bin/chromium' }, () =>
     assert.ok(hash.includes(`dataset=${demo.dataset}`), hash);
     await page.locator('[data-frame]').first().waitFor();
     await screenshot(page, 'train-inspect-checkpoint');
+
+    // And in Compare, beside the best epoch's.
+    await page.goBack();
+    await waitForView(page, 'train');
+    await page
+      .locator(`table[aria-label="Checkpoints"] tr[data-epoch="${newest}"]`)
+      .getByRole('link', { name: 'Compare' })
+      .click();
+    await waitForView(page, 'compare', TIMEOUT);
+    const models = new URLSearchParams(new URL(page.url()).hash.split('?')[1]).get('models')?.split(',');
+    assert.equal(models?.[0], checkpoint.path);
+    assert.ok(
+      resumed.checkpoints.some((c) => c.path === models?.[1]),
+      `second model ${models?.[1]}`,
+    );
+    await screenshot(page, 'train-compare-checkpoint');
     assert.deepEqual(errors, []);
   });
 });
