@@ -284,8 +284,28 @@ export async function dataFrame(page: Page): Promise<number> {
 
 /** Waits until the player says it shows frame `n` and nothing is loading. */
 export async function waitForFrame(page: Page, n: number, timeoutMs = 30_000): Promise<void> {
-  await page.locator(`[data-frame="${n}"]`).first().waitFor({ timeout: timeoutMs });
-  await page.locator('[data-view][aria-busy="false"]').first().waitFor({ timeout: timeoutMs });
+  try {
+    await page.locator(`[data-frame="${n}"]`).first().waitFor({ timeout: timeoutMs });
+    await page.locator('[data-view][aria-busy="false"]').first().waitFor({ timeout: timeoutMs });
+  } catch (err) {
+    // Say what the page showed instead.
+    const frame = await page
+      .locator('[data-frame]')
+      .first()
+      .getAttribute('data-frame', { timeout: 1000 })
+      .catch(() => null);
+    const busy = await page
+      .locator('[data-view]')
+      .first()
+      .getAttribute('aria-busy', { timeout: 1000 })
+      .catch(() => null);
+    throw new Error(
+      `frame ${n} not shown within ${timeoutMs / 1000} s: data-frame ${frame}, aria-busy ${busy}`,
+      {
+        cause: err,
+      },
+    );
+  }
 }
 
 /** Waits until the player has shown frame `n` or a later one (while playing). */
