@@ -5,7 +5,7 @@
 // exactly its videos as tiles → one opened in Inspect; then two models paired, McNemar's p and the bootstrap
 // interval on screen equal to `glimpse evaluate --compare`. Screenshots go to the artifacts folder.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -181,7 +181,9 @@ describe('Evaluate view', { skip: !HAVE_CHROMIUM && 'no /usr/bin/chromium' }, ()
       split: 'test',
       stride: '8',
     });
-    await page.goto(`${serve.origin}/#/evaluate?${params.toString().replace(/\+/g, '%20')}`);
+    await page.goto(
+      `${serve.origin}/?token=${encodeURIComponent(serve.token)}#/evaluate?${params.toString().replace(/\+/g, '%20')}`,
+    );
     await waitForView(page, 'evaluate');
     await page.getByRole('button', { name: 'Run evaluation' }).click();
     await page.locator('[data-stat="mcnemar"]').waitFor({ state: 'visible', timeout: EVALUATION_MS });
@@ -201,6 +203,21 @@ describe('Evaluate view', { skip: !HAVE_CHROMIUM && 'no /usr/bin/chromium' }, ()
     );
     assert.equal(await page.locator('[data-stat="difference"]').textContent(), sign(acc.difference));
     assert.equal(await metric(page, 'accuracy'), pct(cli.metrics.accuracy));
+
+    // A dataset of another class count: a banner naming the model and the mismatch, the results stay.
+    const other = path.join(mkdtempSync(path.join(tmpdir(), 'glimpse-e2e-classes-')), 'features');
+    cpSync(demo.dataset, other, { recursive: true });
+    writeFileSync(path.join(other, 'classes.txt'), 'a\nb\nc\nd\ne\n');
+    await page.getByLabel('Model B', { exact: true }).fill('');
+    await page.getByLabel('Dataset', { exact: true }).fill(other);
+    await page.getByRole('button', { name: 'Run evaluation' }).click();
+    const banner = page.getByRole('alert');
+    await banner.waitFor({ state: 'visible', timeout: 60_000 });
+    const text = (await banner.textContent()) ?? '';
+    assert.match(text, /mismatch/);
+    assert.match(text, /does not fit .*classes against the dataset's 5/);
+    await screenshot(page, 'evaluate-mismatch');
+    assert.equal(await metric(page, 'accuracy'), pct(cli.metrics.accuracy), 'the results stay on screen');
     assert.deepEqual(errors, []);
   });
 });

@@ -5,6 +5,24 @@
  */
 import { colormapLut } from '../../../common/colormaps.ts';
 
+/** The 2D-context calls used here (structural, so this module also compiles without the DOM library). */
+export interface Canvas2d {
+  font: string;
+  textAlign: string;
+  textBaseline: string;
+  fillStyle: unknown;
+  strokeStyle: unknown;
+  lineWidth: number;
+  clearRect(x: number, y: number, w: number, h: number): void;
+  fillRect(x: number, y: number, w: number, h: number): void;
+  strokeRect(x: number, y: number, w: number, h: number): void;
+  fillText(text: string, x: number, y: number): void;
+  save(): void;
+  restore(): void;
+  translate(x: number, y: number): void;
+  rotate(angle: number): void;
+}
+
 export interface ConfusionLayout {
   /** Pixel size of one cell. */
   cell: number;
@@ -37,7 +55,7 @@ function label(names: readonly string[], i: number, room: number): string {
 }
 
 export function drawConfusion(
-  ctx: CanvasRenderingContext2D,
+  ctx: Canvas2d,
   matrix: readonly number[][],
   names: readonly string[],
   layout: ConfusionLayout,
