@@ -138,19 +138,19 @@ async function frames(page: Page): Promise<string[]> {
     .evaluateAll((els) => els.map((e) => e.getAttribute('data-frame') ?? ''));
 }
 
-/** All three players (A, B, the difference) say they show frame n, and nothing is loading. */
-async function allAt(page: Page, n: number): Promise<void> {
+/** All players (A, B[, C], the difference) say they show frame n, and nothing is loading. */
+async function allAt(page: Page, n: number, count = 3): Promise<void> {
   await page.waitForFunction(
-    (n) => {
+    ({ n, count }) => {
       const doc = (globalThis as unknown as { document: PageDoc }).document;
       const players = [...doc.querySelectorAll('[data-view="compare"] [data-frame]')];
       return (
-        players.length === 3 &&
+        players.length === count &&
         players.every((p) => p.getAttribute('data-frame') === String(n)) &&
         doc.querySelector('[data-view="compare"]')?.getAttribute('aria-busy') === 'false'
       );
     },
-    n,
+    { n, count },
     { timeout: 30_000 },
   );
 }
@@ -174,12 +174,12 @@ describe('Compare view', { skip: !HAVE_CHROMIUM && 'no chromium', timeout: FIRST
     await session?.close();
   });
 
-  const compareUrl = (frame: number) => {
+  const compareUrl = (frame: number, models = [session.demo.model, modelB], extra = '') => {
     const q = (v: string) => encodeURIComponent(v);
     const s = source as Extract<InspectSource, { kind: 'dataset' }>;
     return (
-      `${session.serve.origin}/?token=${q(session.serve.token)}#/compare?models=${q(session.demo.model)},${q(modelB)}` +
-      `&dataset=${q(s.dir)}&split=${q(s.split)}&index=${s.index}&frame=${frame}`
+      `${session.serve.origin}/?token=${q(session.serve.token)}#/compare?models=${models.map(q).join(',')}` +
+      `&dataset=${q(s.dir)}&split=${q(s.split)}&index=${s.index}&frame=${frame}${extra}`
     );
   };
 
@@ -272,6 +272,33 @@ describe('Compare view', { skip: !HAVE_CHROMIUM && 'no chromium', timeout: FIRST
     assert.equal(new Set(after).size, 1, `players after pause: ${after.join(', ')}`);
     assert.ok(Number(after[0]) >= 5, `paused at ${after[0]}`);
     await screenshot(page, 'compare-after-play');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('three models: the pair in the address is the one differenced, every player on one frame', async () => {
+    // C: the demo run's last epoch (model.resume.h5), a third real checkpoint.
+    const modelC = path.join(path.dirname(session.demo.model), 'model.resume.h5');
+    const c = await inspectViaApi(session.api, { model: modelC, source });
+    const N = b.frames;
+    const alphaB = alphaPerFrame(b, N);
+    const alphaC = alphaPerFrame(c, N);
+    const { page, errors } = await newPage(session.browser);
+    await page.goto(compareUrl(7, [session.demo.model, modelB, modelC], '&pair=1,2'));
+    await waitForView(page, 'compare', 300_000);
+    await allAt(page, 7, 4);
+    assert.equal(await page.getByLabel('Pair', { exact: true }).inputValue(), '1,2');
+    assert.ok((await page.locator('[data-pane="difference"]').innerText()).includes('αB − αC'));
+    const shownJs = ((await page.locator('[data-js]').getAttribute('data-js')) ?? '').split(',');
+    for (let f = 0; f < N; f++) {
+      const p = alphaB[f];
+      const q = alphaC[f];
+      if (p && q) assert.ok(Math.abs(Number(shownJs[f]) - jsBits(p, q)) < 1e-5, `frame ${f}: JS(B, C)`);
+      else assert.equal(shownJs[f], '');
+    }
+    await page.getByRole('button', { name: 'Next frame' }).click();
+    await allAt(page, 8, 4);
+    await screenshot(page, 'compare-three-models');
     assert.deepEqual(errors, []);
     await page.close();
   });
