@@ -12,6 +12,13 @@ export interface FramePlayerEvents {
   playing(on: boolean): void;
 }
 
+/** How long after `seeked` a seek may take to present its frame before it is issued again. */
+const SETTLE_MS = 1000;
+/** A seek whose `seeked` never comes is issued again after this long. */
+const WATCHDOG_MS = 5000;
+/** Where in the target frame's interval the retries seek (the first seek goes to its middle). */
+const RETRY_OFFSETS = [0.25, 0.75, 0.5, 0.35, 0.65];
+
 export class FramePlayer {
   readonly #video: HTMLVideoElement;
   readonly #fps: number;
@@ -22,6 +29,8 @@ export class FramePlayer {
   #callback = 0;
   #closed = false;
   #settle: ReturnType<typeof setTimeout> | undefined;
+  /** Retries of the current seek. */
+  #tries = 0;
 
   constructor(video: HTMLVideoElement, fps: number, frames: number, events: FramePlayerEvents) {
     this.#video = video;
@@ -36,15 +45,23 @@ export class FramePlayer {
   }
 
   #onPlay = () => this.#events.playing(true);
-  // A seek that presents no new frame (or another frame than asked, at the very end of a stream) still
-  // ends: the frame on screen stays what the last callback said.
+  // A seek usually presents its frame in a callback soon after `seeked`. One that presents none (a busy
+  // decoder, a seek issued before the first frame, a target already on screen) is checked after a while
+  // and issued again at another time inside the same frame; only the callbacks say which frame is shown.
   #onSeeked = () => {
     clearTimeout(this.#settle);
-    this.#settle = setTimeout(() => {
-      if (this.#target === null || this.#closed) return;
-      this.#target = null;
-      this.#events.busy(false);
-    }, 3000);
+    if (this.#target === null) return;
+    this.#settle = setTimeout(this.#recheck, SETTLE_MS);
+  };
+  #recheck = () => {
+    if (this.#target === null || this.#closed) return;
+    if (this.#shown !== this.#target && this.#tries < RETRY_OFFSETS.length) {
+      this.#issue(RETRY_OFFSETS[this.#tries++]);
+      return;
+    }
+    // On screen already, or out of tries: the frame shown stays what the last callback said.
+    this.#target = null;
+    this.#events.busy(false);
   };
   #onPause = () => this.#events.playing(false);
 
@@ -64,11 +81,29 @@ export class FramePlayer {
 
   /** Shows frame n (clamped to the video); resolves nothing, the frame event says when it is there. */
   seek(n: number): void {
-    const frame = Math.max(0, Math.min(this.#frames - 1, Math.round(n)));
+    const frame = Math.max(0, Math.min(this.#last(), Math.round(n)));
     if (frame === this.#shown && this.#target === null && this.#video.paused) return;
     this.#target = frame;
+    this.#tries = 0;
     this.#events.busy(true);
-    this.#video.currentTime = (frame + 0.5) / this.#fps;
+    this.#issue(0.5);
+  }
+
+  /** The last frame: the playback's count, or fewer when the file itself is shorter. */
+  #last(): number {
+    const d = this.#video.duration;
+    const inFile = Number.isFinite(d) && d > 0 ? Math.round(d * this.#fps) : this.#frames;
+    return Math.max(0, Math.min(this.#frames, inFile) - 1);
+  }
+
+  /** Seeks to a time inside the target's interval [n, n + 1) / fps, never past the end of the file. */
+  #issue(offset: number): void {
+    if (this.#target === null) return;
+    clearTimeout(this.#settle);
+    this.#settle = setTimeout(this.#recheck, WATCHDOG_MS);
+    const d = this.#video.duration;
+    const t = (this.#target + offset) / this.#fps;
+    this.#video.currentTime = Number.isFinite(d) ? Math.min(t, d - 0.25 / this.#fps) : t;
   }
 
   step(delta: number): void {
