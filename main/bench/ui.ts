@@ -19,6 +19,7 @@ import { ensureRendererBuilt } from '../server/renderer-build.ts';
 import { startServer } from '../server/server.ts';
 import { launchChromium } from './chromium.ts';
 import { benchConfusionRender } from './confusion-render.ts';
+import { benchCurveRender } from './curve-render.ts';
 
 export interface UiFigure {
   name:
@@ -26,7 +27,8 @@ export interface UiFigure {
     | 'ui-deep-link-cached'
     | 'ui-deep-link-new-video'
     | 'ui-input-latency'
-    | 'ui-confusion-51';
+    | 'ui-confusion-51'
+    | 'ui-curve-10k';
   backend: string;
   shape: { width: number; height: number };
   /** The goal the issue sets, as text ("≥ 60", "< 200 ms"). */
@@ -211,6 +213,17 @@ export async function benchUi(options: UiBenchOptions = {}): Promise<UiFigure[]>
       ...confusion,
       goal: '< 16 ms',
       met: confusion.median_ms < 16,
+    });
+    // The Train view's training-loss curve at 10,000 batches, path by the renderer's own code into an SVG
+    // (shape: points × 1).
+    const curve = await benchCurveRender(browser);
+    figures.push({
+      name: 'ui-curve-10k',
+      backend,
+      shape: { width: curve.points, height: 1 },
+      ...curve,
+      goal: '< 16 ms',
+      met: curve.median_ms < 16,
     });
     const demo = await readyDemo(engine, log);
     const shape = { width: WIDTH, height: HEIGHT };
@@ -426,6 +439,8 @@ export function describeUiFigure(f: UiFigure): string {
       return `ui deep link → first frame with attention, new ${f.seconds_of_video} s video (built-in backbone): ${f.ms} ms`;
     case 'ui-confusion-51':
       return `ui confusion matrix ${f.classes}×${f.classes} with numbers: ${f.median_ms} ms median draw, ${f.p95_ms} ms p95 (${verdict} goal ${f.goal})`;
+    case 'ui-curve-10k':
+      return `ui training-loss curve, ${f.points} points into an SVG: ${f.median_ms} ms median draw, ${f.p95_ms} ms p95, next frame ${f.next_frame_median_ms} ms median (${verdict} goal ${f.goal})`;
     case 'ui-input-latency': {
       const frame = f.key_to_frame_ms as { median: number; p95: number };
       const paint = f.key_to_paint_ms as { median: number; p95: number };
