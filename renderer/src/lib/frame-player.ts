@@ -12,12 +12,15 @@ export interface FramePlayerEvents {
   playing(on: boolean): void;
 }
 
-/** How long after `seeked` a seek may take to present its frame before it is issued again. */
-const SETTLE_MS = 1000;
-/** A seek whose `seeked` never comes is issued again after this long. */
+/**
+ * How long after `seeked` a seek may take to present its frame before it is issued again: doubling per
+ * retry up to the last, so that a slow decoder on a busy machine is not restarted before it can finish.
+ */
+const SETTLE_MS = [1000, 2000, 4000];
+/** A seek whose `seeked` never comes is checked after this long. */
 const WATCHDOG_MS = 5000;
 /** Where in the target frame's interval the retries seek (the first seek goes to its middle). */
-const RETRY_OFFSETS = [0.25, 0.75, 0.5, 0.35, 0.65];
+const RETRY_OFFSETS = [0.25, 0.75, 0.5, 0.35, 0.65, 0.5, 0.25, 0.75];
 
 export class FramePlayer {
   readonly #video: HTMLVideoElement;
@@ -42,6 +45,7 @@ export class FramePlayer {
     video.addEventListener('pause', this.#onPause);
     video.addEventListener('ended', this.#onPause);
     video.addEventListener('seeked', this.#onSeeked);
+    video.addEventListener('loadeddata', this.#onLoaded);
   }
 
   #onPlay = () => this.#events.playing(true);
@@ -51,10 +55,16 @@ export class FramePlayer {
   #onSeeked = () => {
     clearTimeout(this.#settle);
     if (this.#target === null) return;
-    this.#settle = setTimeout(this.#recheck, SETTLE_MS);
+    this.#settle = setTimeout(this.#recheck, this.#delay());
   };
+  #delay = () => SETTLE_MS[Math.min(this.#tries, SETTLE_MS.length - 1)];
   #recheck = () => {
     if (this.#target === null || this.#closed) return;
+    if (this.#shown !== this.#target && this.#video.seeking) {
+      // Still decoding: wait for it rather than restart it.
+      this.#settle = setTimeout(this.#recheck, this.#delay());
+      return;
+    }
     if (this.#shown !== this.#target && this.#tries < RETRY_OFFSETS.length) {
       this.#issue(RETRY_OFFSETS[this.#tries++]);
       return;
@@ -64,6 +74,13 @@ export class FramePlayer {
     this.#events.busy(false);
   };
   #onPause = () => this.#events.playing(false);
+  // A seek asked for before the first frame is decoded waits for it: seeking a pipeline that is still
+  // starting can leave its first frame on screen with no callback for the frame asked for.
+  #onLoaded = () => {
+    if (this.#target === null) return;
+    this.#target = Math.min(this.#target, this.#last());
+    this.#issue(0.5);
+  };
 
   #watch(): void {
     this.#callback = this.#video.requestVideoFrameCallback((_now, metadata) => {
@@ -86,7 +103,7 @@ export class FramePlayer {
     this.#target = frame;
     this.#tries = 0;
     this.#events.busy(true);
-    this.#issue(0.5);
+    if (this.#video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA) this.#issue(0.5);
   }
 
   /** The last frame: the playback's count, or fewer when the file itself is shorter. */
@@ -135,6 +152,7 @@ export class FramePlayer {
     this.#video.removeEventListener('pause', this.#onPause);
     this.#video.removeEventListener('ended', this.#onPause);
     this.#video.removeEventListener('seeked', this.#onSeeked);
+    this.#video.removeEventListener('loadeddata', this.#onLoaded);
     clearTimeout(this.#settle);
   }
 }
