@@ -121,6 +121,16 @@ describe('frame identity on frame-coded videos', { skip: !HAVE_CHROMIUM && 'no /
       const file = path.join(await artifactsDir(), `frames-${video.kind}-picture.png`);
       assert.equal(await codeInScreenshot(page, file), video.codesAt30[42], 'screenshot of the picture');
 
+      // A frame past the end: the last frame, and the address corrected to it.
+      await page.goto('about:blank');
+      await page.goto(deepLinkUrl(session.serve, link(video, last + 40)));
+      await waitForView(page, 'inspect', 60_000);
+      await expectShown(video, last, 'deep link past the end');
+      const hash = await page.evaluate(
+        () => (globalThis as unknown as { location: { hash: string } }).location.hash,
+      );
+      assert.match(hash, new RegExp(`[?&]frame=${last}(&|$)`), 'the address names the last frame');
+
       // Play, then pause: the frame it stops on is the frame it says.
       await page.goto(deepLinkUrl(session.serve, link(video, 100)));
       await waitForView(page, 'inspect', 60_000);
