@@ -140,6 +140,15 @@ describe('bad input in browser mode', { skip: !HAVE_CHROMIUM && 'no /usr/bin/chr
     return text;
   }
 
+  /** The view's heading, after checking that its problem text names the file once. */
+  async function failedView(named: string): Promise<string> {
+    const view = page.locator('[data-view="inspect"]');
+    const problem = await view.locator('.problem').innerText();
+    const name = path.basename(named);
+    assert.equal(problem.split(name).length - 1, 1, `${name} named once: ${problem}`);
+    return view.getByRole('heading', { level: 1 }).innerText();
+  }
+
   /** The app still opens the demo, in the same page, after the error. */
   async function stillWorks(): Promise<void> {
     await page.getByRole('button', { name: 'Dismiss error' }).click();
@@ -160,6 +169,7 @@ describe('bad input in browser mode', { skip: !HAVE_CHROMIUM && 'no /usr/bin/chr
       'bad-1-not-a-video',
     );
     assert.match(text, /bad-file|not-found/);
+    assert.match(await failedView(files.text), /^Cannot inspect notes\.txt$/);
     await stillWorks();
   });
 
@@ -175,6 +185,8 @@ describe('bad input in browser mode', { skip: !HAVE_CHROMIUM && 'no /usr/bin/chr
   test('UI: a file that is not a checkpoint', async () => {
     const link = demoLink(session.demo);
     await expectBanner({ ...link, model: files.notModel }, files.notModel, 'bad-3-not-a-checkpoint');
+    const heading = await failedView(files.notModel);
+    assert.equal(heading, `Cannot open the model ${path.basename(files.notModel)}`);
     await stillWorks();
   });
 
