@@ -7,6 +7,7 @@
  * - main ⇄ renderer over ipc channels: the port hand-over and app commands;
  * - main ⇄ engine host over the utility process's parent port: HostRequest / HostReply.
  */
+import { isGlimpseErrorData } from '../../common/error-data.ts';
 import type { ServerMessage } from '../../common/wire.ts';
 import type { ApiMethod, GlimpseErrorData, RecentFiles } from '../engine/api.ts';
 import type { AppCommand } from './bridge.ts';
@@ -65,33 +66,12 @@ export function callShapeError(method: unknown, args: unknown): GlimpseErrorData
   return null;
 }
 
-const ERROR_CODES = new Set([
-  'not-found',
-  'bad-file',
-  'mismatch',
-  'busy',
-  'cancelled',
-  'bad-request',
-  'unauthorized',
-  'internal',
-]);
-
-function isErrorData(value: unknown): value is GlimpseErrorData {
-  return (
-    isRecord(value) &&
-    typeof value.code === 'string' &&
-    ERROR_CODES.has(value.code) &&
-    typeof value.message === 'string' &&
-    (value.file === undefined || typeof value.file === 'string')
-  );
-}
-
 /** The preload's check of what arrives on the port. */
 export function isServerMessage(value: unknown): value is ServerMessage {
   if (!isRecord(value)) return false;
   if (value.type === 'event') return isRecord(value.event) && typeof value.event.type === 'string';
   if (value.type !== 'result' || typeof value.id !== 'number') return false;
-  return value.ok === true ? 'value' in value : value.ok === false && isErrorData(value.error);
+  return value.ok === true ? 'value' in value : value.ok === false && isGlimpseErrorData(value.error);
 }
 
 const COMMAND_NAMES = new Set(['open-video', 'open-model', 'open-dataset', 'export', 'shortcuts', 'about']);

@@ -9,16 +9,10 @@ import type { Progress as JobProgress } from '../../common/progress.ts';
 import type { ClassAttention, VideoAttention } from '../../common/attention-stats.ts';
 import type { PairedStatistics } from '../../common/paired-stats.ts';
 
-/** Error codes every transport carries unchanged. */
-export type GlimpseErrorCode =
-  'not-found' | 'bad-file' | 'mismatch' | 'busy' | 'cancelled' | 'bad-request' | 'unauthorized' | 'internal';
+import type { GlimpseErrorCode, GlimpseErrorData } from '../../common/error-data.ts';
 
-export interface GlimpseErrorData {
-  code: GlimpseErrorCode;
-  /** One line a researcher can act on, naming the file when there is one. */
-  message: string;
-  file?: string;
-}
+/** Error codes every transport carries unchanged. */
+export type { GlimpseErrorCode, GlimpseErrorData };
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 

@@ -3,18 +3,8 @@
  * The renderer cannot import main/engine/errors.ts (values from main/ are off limits), hence this small
  * counterpart of its toErrorData.
  */
-import type { GlimpseErrorCode, GlimpseErrorData } from '../../../main/engine/api.ts';
-
-const CODES: readonly GlimpseErrorCode[] = [
-  'not-found',
-  'bad-file',
-  'mismatch',
-  'busy',
-  'cancelled',
-  'bad-request',
-  'unauthorized',
-  'internal',
-];
+import type { GlimpseErrorData } from '../../../main/engine/api.ts';
+import { isGlimpseErrorData } from '../../../common/error-data.ts';
 
 /** A rejected API call: carries the engine's error data unchanged. */
 export class ApiError extends Error {
@@ -26,26 +16,14 @@ export class ApiError extends Error {
   }
 }
 
-function isErrorData(value: unknown): value is GlimpseErrorData {
-  if (value === null || typeof value !== 'object') return false;
-  const v = value as Record<string, unknown>;
-  return (
-    typeof v.code === 'string' &&
-    (CODES as readonly string[]).includes(v.code) &&
-    typeof v.message === 'string' &&
-    (v.file === undefined || typeof v.file === 'string')
-  );
-}
-
 /** Any thrown value as error data, first line only. */
 export function toErrorData(err: unknown): GlimpseErrorData {
   if (err instanceof ApiError) return err.data;
-  if (isErrorData(err)) return err;
-  if (err !== null && typeof err === 'object' && 'data' in err && isErrorData(err.data)) return err.data;
+  if (isGlimpseErrorData(err)) return err;
+  if (err !== null && typeof err === 'object' && 'data' in err && isGlimpseErrorData(err.data))
+    return err.data;
   const raw = err instanceof Error ? err.message : String(err);
   // Electron wraps rejections of ipcRenderer.invoke: "Error invoking remote method 'x': Error: ...".
   const message = raw.replace(/^Error invoking remote method '[^']*': (?:\w*Error: )?/, '').split('\n')[0];
   return { code: 'internal', message: message.trim() || 'unknown error' };
 }
-
-export { isErrorData };

@@ -7,7 +7,8 @@
 import type { ApiMethod, EngineEvent, GlimpseApi } from '../../../main/engine/api.ts';
 import { decodeMessage, encodeMessage, type ServerMessage } from '../../../common/wire.ts';
 import { apiOver } from './glimpse-api.ts';
-import { ApiError, isErrorData } from './errors.ts';
+import { isGlimpseErrorData } from '../../../common/error-data.ts';
+import { ApiError } from './errors.ts';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -77,7 +78,9 @@ export function connectWebSocketApi(
     else
       p.reject(
         new ApiError(
-          isErrorData(message.error) ? message.error : { code: 'internal', message: 'malformed error reply' },
+          isGlimpseErrorData(message.error)
+            ? message.error
+            : { code: 'internal', message: 'malformed error reply' },
         ),
       );
   }
