@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { colormapLut } from '../../common/colormaps.ts';
 import type { InspectResult, InspectSource } from '../../main/engine/api.ts';
-import { HAVE_CHROMIUM, screenshot, waitForView } from '../support/browser.ts';
+import { HAVE_CHROMIUM, screenshot, waitForFrame, waitForView } from '../support/browser.ts';
 import { runGlimpse } from '../support/cli.ts';
 import {
   deepLinkUrl,
@@ -140,19 +140,35 @@ async function frames(page: Page): Promise<string[]> {
 
 /** All players (A, B[, C], the difference) say they show frame n, and nothing is loading. */
 async function allAt(page: Page, n: number, count = 3): Promise<void> {
-  await page.waitForFunction(
-    ({ n, count }) => {
-      const doc = (globalThis as unknown as { document: PageDoc }).document;
-      const players = [...doc.querySelectorAll('[data-view="compare"] [data-frame]')];
-      return (
-        players.length === count &&
-        players.every((p) => p.getAttribute('data-frame') === String(n)) &&
-        doc.querySelector('[data-view="compare"]')?.getAttribute('aria-busy') === 'false'
-      );
-    },
-    { n, count },
-    { timeout: 30_000 },
-  );
+  try {
+    await page.waitForFunction(
+      ({ n, count }) => {
+        const doc = (globalThis as unknown as { document: PageDoc }).document;
+        const players = [...doc.querySelectorAll('[data-view="compare"] [data-frame]')];
+        return (
+          players.length === count &&
+          players.every((p) => p.getAttribute('data-frame') === String(n)) &&
+          doc.querySelector('[data-view="compare"]')?.getAttribute('aria-busy') === 'false'
+        );
+      },
+      { n, count },
+      { timeout: 30_000 },
+    );
+  } catch (err) {
+    // Say what the page showed instead.
+    const shown = await frames(page).catch(() => []);
+    const busy = await page
+      .locator('[data-view="compare"]')
+      .getAttribute('aria-busy', { timeout: 1000 })
+      .catch(() => null);
+    const hash = await page.evaluate(
+      () => (globalThis as unknown as { location: { hash: string } }).location.hash,
+    );
+    throw new Error(
+      `players not all on frame ${n}: they show [${shown.join(', ')}], aria-busy ${busy}, address ${hash} ` +
+        `(${(err as Error).message})`,
+    );
+  }
 }
 
 describe('Compare view', { skip: !HAVE_CHROMIUM && 'no chromium', timeout: FIRST_START_MS + 600_000 }, () => {
@@ -307,6 +323,7 @@ describe('Compare view', { skip: !HAVE_CHROMIUM && 'no chromium', timeout: FIRST
     const { page, errors } = await newPage(session.browser);
     await page.goto(deepLinkUrl(session.serve, demoLink(session.demo, { frame: 5 })));
     await waitForView(page, 'inspect', 300_000);
+    await waitForFrame(page, 5);
     await page.getByRole('button', { name: 'Compare…' }).click();
     await page.getByLabel('Second model').fill(modelB);
     await page.getByRole('button', { name: 'Open in Compare' }).click();

@@ -106,6 +106,11 @@ export class FramePlayer {
     if (this.#video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA) this.#issue(0.5);
   }
 
+  /** The frame asked for while a seek is under way, else the frame on screen. */
+  get wanted(): number {
+    return this.#target ?? this.#shown;
+  }
+
   /** The last frame: the playback's count, or fewer when the file itself is shorter. */
   #last(): number {
     const d = this.#video.duration;
