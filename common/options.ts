@@ -5,6 +5,16 @@
 
 export type AttentionForm = 'reference' | 'eq4';
 export type DropoutConvention = 'non-inverted' | 'inverted';
+/**
+ * How a new model's parameters are drawn: 'reference' as the released code (0.01·N(0,1), orthogonal squares);
+ * 'glorot' as PyTorch's default for the same layers (U(±1/√fan_in); LSTM weights and bias U(±1/√dim)).
+ */
+export type ParamInit = 'reference' | 'glorot';
+export const PARAM_INITS: readonly ParamInit[] = ['reference', 'glorot'];
+
+export function isParamInit(v: unknown): v is ParamInit {
+  return PARAM_INITS.some((name) => name === v);
+}
 
 export interface ModelOptions {
   /** D: feature width per location (the reference `ctx_dim`). */
@@ -29,6 +39,8 @@ export interface ModelOptions {
   lstmLayers: number;
   /** How dropout was applied in training: the reference scales by 0.5 at test, ours is inverted. */
   dropout: DropoutConvention;
+  /** The initialisation the model was created with (only used at creation; recorded for provenance). */
+  init: ParamInit;
 }
 
 /** The UCF-11 script configuration (`evaluate_ucf11.py`), with L and D for GoogLeNet 7×7×1024. */
@@ -49,6 +61,7 @@ export const DEFAULT_MODEL_OPTIONS: ModelOptions = {
   attention: 'reference',
   lstmLayers: 1,
   dropout: 'inverted',
+  init: 'reference',
 };
 
 export function validateModelOptions(o: ModelOptions): void {
@@ -74,5 +87,8 @@ export function validateModelOptions(o: ModelOptions): void {
   }
   if (o.attention !== 'reference' && o.attention !== 'eq4') {
     throw new Error(`model option attention must be 'reference' or 'eq4', got ${String(o.attention)}`);
+  }
+  if (!isParamInit(o.init)) {
+    throw new Error(`model option init must be 'reference' or 'glorot', got ${String(o.init)}`);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The parameter set of the attention LSTM: names, shapes and initialisation exactly as the reference
- * `init_params` / `param_init_lstm_cond` (original-code.md §1.2), in the reference order.
+ * `init_params` / `param_init_lstm_cond` (original-code.md §1.2), in the reference order; or, with
+ * `init: 'glorot'`, PyTorch's default initialisation of the same layers.
  */
 import seedrandom from 'seedrandom';
 import type { ModelOptions } from '../common/options.ts';
@@ -11,7 +12,13 @@ type Init = 'norm' | 'ortho' | 'gauss001' | 'zeros' | 'lstmW' | 'lstmU';
 interface ParamSpec {
   name: string;
   shape: number[];
+  /** The reference's initialisation. */
   init: Init;
+  /**
+   * n of PyTorch's default U(±1/√n) for this parameter: the fan-in of the nn.Linear it belongs to (weight and
+   * bias alike: kaiming-uniform with a = √5 gives 1/√fan_in), or the hidden size for nn.LSTM's weights and bias.
+   */
+  torchFan: number;
 }
 
 /** Name prefix of the LSTM layer k (0-based): the reference names for k = 0, `_l{k+1}` suffixes above. */
@@ -23,55 +30,58 @@ export function parameterSpecs(o: ModelOptions): ParamSpec[] {
   const D = o.ctxDim;
   const d = o.dim;
   const specs: ParamSpec[] = [];
-  const add = (name: string, shape: number[], init: Init) => specs.push({ name, shape, init });
+  // Weights are (in, out) for x·W, so an nn.Linear's fan-in is the first dimension of its weight.
+  const add = (name: string, shape: number[], init: Init, torchFan: number) =>
+    specs.push({ name, shape, init, torchFan });
   for (let k = 1; k < o.nLayersInit; k++) {
-    add(`ff_init_${k}_W`, [D, D], 'ortho');
-    add(`ff_init_${k}_b`, [D], 'zeros');
+    add(`ff_init_${k}_W`, [D, D], 'ortho', D);
+    add(`ff_init_${k}_b`, [D], 'zeros', D);
   }
   for (let layer = 0; layer < o.lstmLayers; layer++) {
-    add(`${lstmLayerName('ff_state', layer)}_W`, [D, d], 'norm');
-    add(`${lstmLayerName('ff_state', layer)}_b`, [d], 'zeros');
-    add(`${lstmLayerName('ff_memory', layer)}_W`, [D, d], 'norm');
-    add(`${lstmLayerName('ff_memory', layer)}_b`, [d], 'zeros');
+    add(`${lstmLayerName('ff_state', layer)}_W`, [D, d], 'norm', D);
+    add(`${lstmLayerName('ff_state', layer)}_b`, [d], 'zeros', D);
+    add(`${lstmLayerName('ff_memory', layer)}_W`, [D, d], 'norm', D);
+    add(`${lstmLayerName('ff_memory', layer)}_b`, [d], 'zeros', D);
   }
-  add('decoder_W', [D, 4 * d], 'lstmW');
-  add('decoder_U', [d, 4 * d], 'lstmU');
-  add('decoder_b', [4 * d], 'zeros');
+  add('decoder_W', [D, 4 * d], 'lstmW', d);
+  add('decoder_U', [d, 4 * d], 'lstmU', d);
+  add('decoder_b', [4 * d], 'zeros', d);
   if (o.attention === 'reference') {
-    add('decoder_Wc_att', [D, D], 'gauss001');
-    add('decoder_Wd_att', [d, D], 'norm');
-    add('decoder_b_att', [D], 'zeros');
+    // b_att is the bias of the projection X·Wc_att, c_tt that of ·U_att.
+    add('decoder_Wc_att', [D, D], 'gauss001', D);
+    add('decoder_Wd_att', [d, D], 'norm', d);
+    add('decoder_b_att', [D], 'zeros', D);
     for (let k = 1; k < o.nLayersAtt; k++) {
-      add(`decoder_W_att_${k}`, [D, D], 'ortho');
-      add(`decoder_b_att_${k}`, [D], 'zeros');
+      add(`decoder_W_att_${k}`, [D, D], 'ortho', D);
+      add(`decoder_b_att_${k}`, [D], 'zeros', D);
     }
-    add('decoder_U_att', [D, 1], 'gauss001');
-    add('decoder_c_tt', [1], 'zeros');
+    add('decoder_U_att', [D, 1], 'gauss001', D);
+    add('decoder_c_tt', [1], 'zeros', D);
   } else {
     // Paper Eq. 4: location logits are a linear map of h_{t-1} alone.
-    add('decoder_W_loc', [d, o.locations], 'gauss001');
+    add('decoder_W_loc', [d, o.locations], 'gauss001', d);
   }
   if (o.selector) {
-    add('decoder_W_sel', [d, 1], 'gauss001');
-    add('decoder_b_sel', [], 'zeros');
+    add('decoder_W_sel', [d, 1], 'gauss001', d);
+    add('decoder_b_sel', [], 'zeros', d);
   }
   for (let layer = 1; layer < o.lstmLayers; layer++) {
-    add(`${lstmLayerName('decoder', layer)}_W`, [d, 4 * d], 'lstmW');
-    add(`${lstmLayerName('decoder', layer)}_U`, [d, 4 * d], 'lstmU');
-    add(`${lstmLayerName('decoder', layer)}_b`, [4 * d], 'zeros');
+    add(`${lstmLayerName('decoder', layer)}_W`, [d, 4 * d], 'lstmW', d);
+    add(`${lstmLayerName('decoder', layer)}_U`, [d, 4 * d], 'lstmU', d);
+    add(`${lstmLayerName('decoder', layer)}_b`, [4 * d], 'zeros', d);
   }
-  add('ff_logit_lstm_W', [d, o.dimOut], 'norm');
-  add('ff_logit_lstm_b', [o.dimOut], 'zeros');
+  add('ff_logit_lstm_W', [d, o.dimOut], 'norm', d);
+  add('ff_logit_lstm_b', [o.dimOut], 'zeros', d);
   if (o.ctx2out) {
-    add('ff_logit_ctx_W', [D, o.dimOut], 'norm');
-    add('ff_logit_ctx_b', [o.dimOut], 'zeros');
+    add('ff_logit_ctx_W', [D, o.dimOut], 'norm', D);
+    add('ff_logit_ctx_b', [o.dimOut], 'zeros', D);
   }
   for (let k = 1; k < o.nLayersOut; k++) {
-    add(`ff_logit_h${k}_W`, [o.dimOut, o.dimOut], 'ortho');
-    add(`ff_logit_h${k}_b`, [o.dimOut], 'zeros');
+    add(`ff_logit_h${k}_W`, [o.dimOut, o.dimOut], 'ortho', o.dimOut);
+    add(`ff_logit_h${k}_b`, [o.dimOut], 'zeros', o.dimOut);
   }
-  add('ff_logit_W', [o.dimOut, o.nActions], 'gauss001');
-  add('ff_logit_b', [o.nActions], 'zeros');
+  add('ff_logit_W', [o.dimOut, o.nActions], 'gauss001', o.dimOut);
+  add('ff_logit_b', [o.nActions], 'zeros', o.dimOut);
   return specs;
 }
 
@@ -162,34 +172,43 @@ function fourBlocks(rows: number, n: number, block: () => Float32Array): Float32
   return out;
 }
 
+/** The reference's draw of one parameter (original-code.md §1.2). */
+function referenceDraw(spec: ParamSpec, o: ModelOptions, g: Gaussian): Float32Array {
+  const { shape, init } = spec;
+  const [rows, cols] = [shape[0] ?? 1, shape[1] ?? 1];
+  switch (init) {
+    case 'zeros':
+      return new Float32Array(sizeOf(shape));
+    case 'gauss001':
+      return gaussian(rows, cols, 0.01, g);
+    case 'ortho':
+      return orthogonal(rows, g);
+    case 'norm':
+      return normWeight(rows, cols, g);
+    case 'lstmW':
+      return fourBlocks(rows, o.dim, () => normWeight(rows, o.dim, g));
+    case 'lstmU':
+      return fourBlocks(rows, o.dim, () => orthogonal(o.dim, g));
+  }
+}
+
+/** PyTorch's default draw of one parameter: U(±1/√torchFan), every element independent. */
+function torchDraw(spec: ParamSpec, rng: () => number): Float32Array {
+  const bound = 1 / Math.sqrt(spec.torchFan);
+  const out = new Float32Array(sizeOf(spec.shape));
+  for (let i = 0; i < out.length; i++) out[i] = bound * (2 * rng() - 1);
+  return out;
+}
+
+/** A new model's parameters as `o.init` says, deterministic in `seed`. */
 export function initParameters(o: ModelOptions, seed: number): NamedArrays {
   const g = new Gaussian(seed);
+  const rng = seedrandom.alea(String(seed));
   const params: NamedArrays = new Map();
-  for (const { name, shape, init } of parameterSpecs(o)) {
-    const [rows, cols] = [shape[0] ?? 1, shape[1] ?? 1];
-    let data: Float32Array;
-    switch (init) {
-      case 'zeros':
-        data = new Float32Array(sizeOf(shape));
-        break;
-      case 'gauss001':
-        data = gaussian(rows, cols, 0.01, g);
-        break;
-      case 'ortho':
-        data = orthogonal(rows, g);
-        break;
-      case 'norm':
-        data = normWeight(rows, cols, g);
-        break;
-      case 'lstmW':
-        data = fourBlocks(rows, o.dim, () => normWeight(rows, o.dim, g));
-        break;
-      case 'lstmU':
-        data = fourBlocks(rows, o.dim, () => orthogonal(o.dim, g));
-        break;
-    }
-    const entry: HostArray = { shape: [...shape], data };
-    params.set(name, entry);
+  for (const spec of parameterSpecs(o)) {
+    const data = o.init === 'glorot' ? torchDraw(spec, rng) : referenceDraw(spec, o, g);
+    const entry: HostArray = { shape: [...spec.shape], data };
+    params.set(spec.name, entry);
   }
   return params;
 }

@@ -8,8 +8,8 @@ import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Dataset, File as H5File, Group } from 'h5wasm/node';
 import { parseFeatureSpec } from '../../common/feature-spec.ts';
-import type { AttentionForm, DropoutConvention, ModelOptions } from '../../common/options.ts';
-import { validateModelOptions } from '../../common/options.ts';
+import type { AttentionForm, DropoutConvention, ModelOptions, ParamInit } from '../../common/options.ts';
+import { isParamInit, validateModelOptions } from '../../common/options.ts';
 import type { HostArray, NamedArrays } from '../tensors.ts';
 import { commitTempFile, errorLine as describeError, removeQuietly, tempPathFor } from '../atomic-file.ts';
 import type { Checkpoint, OptimizerState } from './types.ts';
@@ -164,6 +164,11 @@ export function parseModelOptions(value: unknown, path: string): ModelOptions {
       (v) => v === 'inverted' || v === 'non-inverted',
       "'inverted' or 'non-inverted'",
     ),
+    // Checkpoints written before the option existed were all initialised as the reference does.
+    init:
+      value.init === undefined
+        ? 'reference'
+        : field<ParamInit>('init', isParamInit, "'reference' or 'glorot'"),
   };
   try {
     validateModelOptions(options);

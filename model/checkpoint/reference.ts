@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path';
 import type { AttentionForm, ModelOptions } from '../../common/options.ts';
-import { validateModelOptions } from '../../common/options.ts';
+import { isParamInit, validateModelOptions } from '../../common/options.ts';
 import type { HostArray, NamedArrays } from '../tensors.ts';
 import { decodeNpzEntry, type NpzEntries } from './npz.ts';
 import { type PickleData, type PickleDict, type PickleInput, PyFloat } from './pickle.ts';
@@ -28,6 +28,7 @@ const STRUCTURE_KEYS = new Set([
   'locations',
   'attention',
   'lstm_layers',
+  'init',
 ]);
 
 /** Glimpse metadata stored in the pickle (ignored by the reference code). */
@@ -128,6 +129,11 @@ export function modelOptionsFromReference(
     throw new Error(`${pklPath}: option attention must be 'reference' or 'eq4', got '${attentionText}'`);
   }
   const attention: AttentionForm = attentionText;
+  // The released code has one initialisation; Glimpse writes the key only for the other.
+  const init = r.str('init') ?? 'reference';
+  if (!isParamInit(init)) {
+    throw new Error(`${pklPath}: option init must be 'reference' or 'glorot', got '${init}'`);
+  }
   const locLogits = attention === 'eq4' ? shapeOf(entries, 'decoder_W_loc', npzPath) : undefined;
   const locations = r.int('locations', () =>
     locLogits && locLogits.length === 2 ? locLogits[1] : REFERENCE_LOCATIONS,
@@ -150,6 +156,7 @@ export function modelOptionsFromReference(
     attention,
     lstmLayers: r.int('lstm_layers', () => 1),
     dropout: 'non-inverted', // the reference scales dropped-out activations by 0.5 at test time
+    init,
   };
   try {
     validateModelOptions(options);
@@ -378,6 +385,7 @@ export function referenceOptionsDict(ckpt: Checkpoint, npzPath: string): Record<
   if (o.locations !== REFERENCE_LOCATIONS) out.locations = o.locations;
   if (o.attention !== 'reference') out.attention = o.attention;
   if (o.lstmLayers !== 1) out.lstm_layers = o.lstmLayers;
+  if (o.init !== 'reference') out.init = o.init;
   if (ckpt.classNames.length > 0) out[CLASS_NAMES_KEY] = [...ckpt.classNames];
   if (Object.keys(ckpt.provenance).length > 0) out[PROVENANCE_KEY] = JSON.stringify(ckpt.provenance);
   return out;
