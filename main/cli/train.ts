@@ -1,3 +1,4 @@
+import { PARAM_INITS } from '../../common/options.ts';
 import { CancelledError } from '../../common/progress.ts';
 import { chooseBackend } from '../../model/backend.ts';
 import { OPTIMIZER_NAMES } from '../../model/optimizers.ts';
@@ -45,6 +46,10 @@ validation score in M.h5, the last finished epoch in M.resume.h5 and a JSON-line
   --no-dropout             train without dropout (the reference uses 0.5)
   --attention A            reference (MLP over h and x, default) | eq4 (the paper's Eq. 4, from h only)
   --lstm-layers N          stacked LSTM layers, default 1 (the released code)
+  --init I                 reference (default: 0.01·N(0,1), orthogonal squares, as released) | glorot
+                           (PyTorch's default for the same layers, not Xavier's bound: U(±1/√fan_in) for the
+                           linear maps and their biases, U(±1/√dim) for the LSTM); recorded in the
+                           checkpoint, and --resume keeps the checkpoint's
   --multilabel             sigmoid outputs and BCE; default: detected from the labels file
   --backend B              tensorflow-gpu | tensorflow | wasm | cpu
 `;
@@ -79,6 +84,7 @@ const FLAGS = {
   'no-dropout': { type: 'boolean' },
   attention: { type: 'string' },
   'lstm-layers': { type: 'string' },
+  init: { type: 'string' },
   multilabel: { type: 'boolean' },
   backend: { type: 'string' },
 } as const;
@@ -115,6 +121,7 @@ async function run(argv: string[]): Promise<number> {
       useDropout: !v['no-dropout'],
       attention: choiceFlag(v.attention, 'attention', ['reference', 'eq4'] as const, 'reference'),
       lstmLayers: intFlag(v['lstm-layers'], 'lstm-layers', 1),
+      init: choiceFlag(v.init, 'init', PARAM_INITS, 'reference'),
     },
     settings: {
       maxlen,
