@@ -1,7 +1,7 @@
 /**
  * The `init` model option end to end: written into `.h5` options (h5py reads it) and the `.npz.pkl` (Python's
  * pickle reads it), read back from both, 'reference' when a file has none, a clear error for other values; and
- * `glimpse train --init`, whose choice a resumed run keeps.
+ * `glimpse train --init`, whose choice a resumed run keeps; the engine's train run carries it.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +13,8 @@ import { DEFAULT_MODEL_OPTIONS, type ModelOptions } from '../../common/options.t
 import { readCheckpoint, writeCheckpoint } from '../../model/checkpoint/index.ts';
 import type { Checkpoint } from '../../model/checkpoint/types.ts';
 import { initParameters } from '../../model/params.ts';
+import { createEngine } from '../../main/engine/engine.ts';
+import { GlimpseError } from '../../main/engine/errors.ts';
 import { runGlimpse } from '../support/cli.ts';
 import { makeSignalDataset, smallTrainArgs } from '../support/signal-dataset.ts';
 
@@ -132,10 +134,15 @@ test('glimpse train --init: a bad value is a one-line usage error before anythin
   assert.match(lines[0], /--init must be one of reference, glorot, got 'xavier'/);
 });
 
-test('glimpse train --init glorot is recorded in the checkpoint and the log; --resume keeps it', async () => {
+async function signalDataset(): Promise<string> {
   const data = join(dir, 'signal');
-  await fs.mkdir(data);
+  await fs.mkdir(data, { recursive: true });
   makeSignalDataset(data);
+  return data;
+}
+
+test('glimpse train --init glorot is recorded in the checkpoint and the log; --resume keeps it', async () => {
+  const data = await signalDataset();
   const out = join(dir, 'run.h5');
   const first = runGlimpse([...smallTrainArgs(data, out, 1, 2), '--init', 'glorot']);
   assert.equal(first.code, 0, first.stderr);
@@ -150,4 +157,35 @@ test('glimpse train --init glorot is recorded in the checkpoint and the log; --r
   const resumePath = join(dir, 'run.resume.h5');
   assert.equal((await readCheckpoint(resumePath)).options.init, 'glorot');
   assert.equal((await readCheckpoint(out)).options.init, 'glorot');
+});
+
+test("the engine's train run takes init from its settings and refuses other values", async () => {
+  const data = await signalDataset();
+  const engine = await createEngine({
+    workspace: join(dir, 'ws'),
+    transport: 'browser',
+    mediaUrl: (id) => `/media/${id}`,
+  });
+  try {
+    await assert.rejects(engine.startRun({ dataset: data, settings: { init: 'he' } }), (e: unknown) => {
+      assert.ok(e instanceof GlimpseError && e.code === 'bad-request', String(e));
+      assert.match(e.message, /init must be 'reference' or 'glorot', got he/);
+      return true;
+    });
+    const settings = { maxlen: 8, lastN: 8, trainingStride: 4, validStride: 8, dim: 8, dimOut: 8 };
+    const run = await engine.startRun({
+      dataset: data,
+      settings: { ...settings, batchSize: 32, epochs: 1, init: 'glorot' },
+    });
+    const deadline = Date.now() + 240_000;
+    let done = await engine.getRun(run.id);
+    while (['queued', 'running'].includes(done.state) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      done = await engine.getRun(run.id);
+    }
+    assert.equal(done.state, 'done', JSON.stringify(done.state));
+    assert.equal((await readCheckpoint(done.model)).options.init, 'glorot');
+  } finally {
+    await engine.close();
+  }
 });
