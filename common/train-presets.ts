@@ -4,6 +4,7 @@
  * training settings, camelCase); L, D, the class count and multi-label always come from the data.
  * Node-free.
  */
+import type { ParamInit } from './options.ts';
 
 export interface TrainPreset {
   id: 'ucf11' | 'hmdb51' | 'hollywood2' | 'quick';
@@ -24,6 +25,8 @@ export interface TrainFormSettings {
   ctx2out: boolean;
   useDropout: boolean;
   attention: 'reference' | 'eq4';
+  /** How the new model's parameters are drawn (the reference's, or PyTorch's default). */
+  init: ParamInit;
   optimizer: 'adam-reference' | 'adam' | 'sgd';
   lrate: number;
   epochs: number;
@@ -46,6 +49,7 @@ const REFERENCE = {
   ctx2out: false,
   useDropout: true,
   attention: 'reference',
+  init: 'reference',
   epochs: 15,
   batchSize: 128,
   alphaC: 0,
@@ -113,6 +117,7 @@ export const TRAIN_PRESETS: readonly TrainPreset[] = [
       ctx2out: true,
       useDropout: false,
       attention: 'reference',
+      init: 'reference',
       optimizer: 'adam',
       lrate: 0.005,
       epochs: 10,
