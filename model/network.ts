@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelOptions } from '../common/options.ts';
 import { contextAttention, tfjsContext } from './native/attention.ts';
-import { nativeMatMul } from './native/matmul-engine.ts';
+import { fusedRecurrence, fusesRecurrence, type RecurrenceOutput } from './native/recurrence.ts';
+import { nativeMatMul, type NativeMatMul } from './native/matmul-engine.ts';
 import { stepWeight } from './native/step-weight.ts';
 import { lstmLayerName } from './params.ts';
 
@@ -22,6 +23,8 @@ export interface ForwardOptions {
   training: boolean;
   /** Seed for the dropout masks of this forward pass (training only). */
   dropoutSeed?: number;
+  /** The native matrix engine: this thread's by default; null keeps everything in tfjs (tests compare the two). */
+  engine?: NativeMatMul | null;
 }
 
 export interface ForwardOutput {
@@ -80,42 +83,25 @@ function lstmStep(preact: tf.Tensor2D, prev: LstmState, dim: number, mask: tf.Te
   return { h, c };
 }
 
-export function forward(
+/** The recurrence step by step in tfjs (its heavy products on the native engine when this thread has one). */
+function recurrence(
   params: ParamTensors,
   options: ModelOptions,
   input: ForwardInput,
-  run: ForwardOptions,
-): ForwardOutput {
+  initial: LstmState[],
+  engine: NativeMatMul | null,
+): RecurrenceOutput {
   const { x } = input;
-  const [T, B, L, D] = x.shape;
-  if (L !== options.locations || D !== options.ctxDim) {
-    throw new Error(
-      `features are ${L}×${D} per frame but the model expects ${options.locations}×${options.ctxDim}`,
-    );
-  }
+  const [T, B] = x.shape;
   const d = options.dim;
-  const dropout = new Dropout(options, run.training, run.dropoutSeed ?? 0);
-
-  // Initial state from the mean over all frames and locations of the clip (not causal, as the reference). The sum
-  // over frames is a product with ones: a reduction over axes 0 and 2 would first transpose the whole block.
-  const frameSum = tf.matMul(tf.ones([1, T]) as tf.Tensor2D, tf.reshape(x, [T, B * L * D]) as tf.Tensor2D);
-  let mean: tf.Tensor = tf.div(tf.sum(tf.reshape(frameSum, [B, L, D]), 1), T * L);
-  for (let k = 1; k < options.nLayersInit; k++)
-    mean = dropout.apply(tf.relu(dense(params, `ff_init_${k}`, mean)));
-  let states: LstmState[] = [];
-  for (let layer = 0; layer < options.lstmLayers; layer++) {
-    states.push({
-      h: tf.tanh(dense(params, lstmLayerName('ff_state', layer), mean)) as tf.Tensor2D,
-      c: tf.tanh(dense(params, lstmLayerName('ff_memory', layer), mean)) as tf.Tensor2D,
-    });
-  }
-
+  let states = initial;
   // The context projection does not depend on h: one product for every step, before the loop.
   const attention =
-    options.attention === 'reference' ? contextAttention((name) => param(params, name), options, x) : null;
+    options.attention === 'reference'
+      ? contextAttention((name) => param(params, name), options, x, engine)
+      : null;
 
   // The weights multiplied at every step (on the native engine when this thread has one).
-  const engine = nativeMatMul();
   const recurrent = Array.from({ length: options.lstmLayers }, (_, layer) => {
     const prefix = lstmLayerName('decoder', layer);
     return {
@@ -171,16 +157,65 @@ export function forward(
     alphas.push(alpha);
   }
 
+  return {
+    h: tf.concat(hs, 0) as tf.Tensor2D,
+    z: tf.concat(zs, 0) as tf.Tensor2D,
+    alphas: tf.stack(alphas, 0) as tf.Tensor3D,
+  };
+}
+
+export function forward(
+  params: ParamTensors,
+  options: ModelOptions,
+  input: ForwardInput,
+  run: ForwardOptions,
+): ForwardOutput {
+  const { x } = input;
+  const [T, B, L, D] = x.shape;
+  if (L !== options.locations || D !== options.ctxDim) {
+    throw new Error(
+      `features are ${L}×${D} per frame but the model expects ${options.locations}×${options.ctxDim}`,
+    );
+  }
+  const dropout = new Dropout(options, run.training, run.dropoutSeed ?? 0);
+
+  // Initial state from the mean over all frames and locations of the clip (not causal, as the reference). The sum
+  // over frames is a product with ones: a reduction over axes 0 and 2 would first transpose the whole block.
+  const frameSum = tf.matMul(tf.ones([1, T]) as tf.Tensor2D, tf.reshape(x, [T, B * L * D]) as tf.Tensor2D);
+  let mean: tf.Tensor = tf.div(tf.sum(tf.reshape(frameSum, [B, L, D]), 1), T * L);
+  for (let k = 1; k < options.nLayersInit; k++)
+    mean = dropout.apply(tf.relu(dense(params, `ff_init_${k}`, mean)));
+  const states: LstmState[] = [];
+  for (let layer = 0; layer < options.lstmLayers; layer++) {
+    states.push({
+      h: tf.tanh(dense(params, lstmLayerName('ff_state', layer), mean)) as tf.Tensor2D,
+      c: tf.tanh(dense(params, lstmLayerName('ff_memory', layer), mean)) as tf.Tensor2D,
+    });
+  }
+
+  const engine = run.engine === undefined ? nativeMatMul() : run.engine;
+  const { h, z, alphas } =
+    engine && fusesRecurrence(options)
+      ? fusedRecurrence(
+          engine,
+          (name) => param(params, name),
+          options,
+          x,
+          x.dataSync() as Float32Array,
+          states[0],
+          input.mask ? (input.mask.dataSync() as Float32Array) : null,
+        )
+      : recurrence(params, options, input, states, engine);
+
   // The deep output layer acts on every step at once.
-  const h = tf.concat(hs, 0) as tf.Tensor2D; // (T·B, d)
   let s = dense(params, 'ff_logit_lstm', dropout.apply(h));
-  if (options.ctx2out) s = tf.add(s, dense(params, 'ff_logit_ctx', tf.concat(zs, 0)));
+  if (options.ctx2out) s = tf.add(s, dense(params, 'ff_logit_ctx', z));
   s = dropout.apply(tf.tanh(s));
   for (let k = 1; k < options.nLayersOut; k++) s = dropout.apply(tf.relu(dense(params, `ff_logit_h${k}`, s)));
   const out = dense(params, 'ff_logit', s);
   const probs = options.multilabel ? tf.sigmoid(out) : tf.softmax(out);
   return {
     probs: tf.reshape(probs, [T, B, options.nActions]) as tf.Tensor3D,
-    alphas: tf.stack(alphas, 0) as tf.Tensor3D,
+    alphas,
   };
 }

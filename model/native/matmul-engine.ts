@@ -36,10 +36,15 @@ function loadOrt(): { ort: OrtModule; Tensor: TensorConstructor } {
   return { ort, Tensor };
 }
 
-type Feeds = Record<string, { data: Float32Array; dims: number[] }>;
+export type Feeds = Record<string, { data: Float32Array; dims: number[] }>;
+
+/** A compiled graph: float32 feeds in, the named float32 outputs back. */
+export interface NativeGraph {
+  run<K extends string>(feeds: Feeds, outputs: readonly K[]): Record<K, Float32Array>;
+}
 
 /** One session over float32 inputs and outputs. */
-class Session {
+class Session implements NativeGraph {
   constructor(
     private readonly session: Binding.InferenceSession,
     private readonly Tensor: TensorConstructor,
@@ -72,7 +77,7 @@ export class NativeMatMul {
 
   private constructor(
     readonly threads: number,
-    make: (model: Uint8Array) => Session,
+    private readonly make: (model: Uint8Array) => Session,
   ) {
     // Y = X·W + b: X (N, D), W (D, E), b (E).
     this.projection = make(
@@ -215,6 +220,11 @@ export class NativeMatMul {
       });
       return new Session(session, Tensor);
     });
+  }
+
+  /** A session for a serialised ONNX model (opset ≤ 17, float32 values), with this engine's thread settings. */
+  compile(model: Uint8Array): NativeGraph {
+    return this.make(model);
   }
 
   /** X·W + b for X (n, d), W (d, e), b (e): (n, e), row-major. */
