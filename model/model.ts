@@ -33,9 +33,18 @@ export class AttentionModel {
     return new AttentionModel(options, initParameters(options, seed));
   }
 
-  /** Runs the network on a (T, B, L, D) feature block; the caller owns (and disposes) the result. */
-  run(x: tf.Tensor4D, training: boolean, mask?: tf.Tensor2D, dropoutSeed?: number): ForwardOutput {
-    return forward(this.variables, this.options, { x, mask }, { training, dropoutSeed });
+  /**
+   * Runs the network on a (T, B, L, D) feature block; the caller owns (and disposes) the result. `features`: x's
+   * values on the host, when the caller has them (the native engine reads them there).
+   */
+  run(
+    x: tf.Tensor4D,
+    training: boolean,
+    mask?: tf.Tensor2D,
+    dropoutSeed?: number,
+    features?: Float32Array,
+  ): ForwardOutput {
+    return forward(this.variables, this.options, { x, mask, features }, { training, dropoutSeed });
   }
 
   async parameters(): Promise<NamedArrays> {

@@ -17,6 +17,8 @@ export interface ForwardInput {
   x: tf.Tensor4D;
   /** 1 for real samples, (T, B); all ones when omitted. */
   mask?: tf.Tensor2D;
+  /** x's values on the host, when the caller has them: the native engine then need not read them back. */
+  features?: Float32Array;
 }
 
 export interface ForwardOptions {
@@ -179,10 +181,19 @@ export function forward(
   }
   const dropout = new Dropout(options, run.training, run.dropoutSeed ?? 0);
 
-  // Initial state from the mean over all frames and locations of the clip (not causal, as the reference). The sum
-  // over frames is a product with ones: a reduction over axes 0 and 2 would first transpose the whole block.
-  const frameSum = tf.matMul(tf.ones([1, T]) as tf.Tensor2D, tf.reshape(x, [T, B * L * D]) as tf.Tensor2D);
-  let mean: tf.Tensor = tf.div(tf.sum(tf.reshape(frameSum, [B, L, D]), 1), T * L);
+  const engine = run.engine === undefined ? nativeMatMul() : run.engine;
+  // The features on the host, for the native engine: the caller's copy when it has one.
+  const features = engine ? (input.features ?? (x.dataSync() as Float32Array)) : null;
+
+  // Initial state from the mean over all frames and locations of the clip (not causal, as the reference). In tfjs the
+  // sum over frames is a product with ones: a reduction over axes 0 and 2 would first transpose the whole block.
+  let mean: tf.Tensor;
+  if (engine && features) {
+    mean = tf.tensor2d(engine.clipMean(features, [T, B, L, D]), [B, D]);
+  } else {
+    const frameSum = tf.matMul(tf.ones([1, T]) as tf.Tensor2D, tf.reshape(x, [T, B * L * D]) as tf.Tensor2D);
+    mean = tf.div(tf.sum(tf.reshape(frameSum, [B, L, D]), 1), T * L);
+  }
   for (let k = 1; k < options.nLayersInit; k++)
     mean = dropout.apply(tf.relu(dense(params, `ff_init_${k}`, mean)));
   const states: LstmState[] = [];
@@ -193,15 +204,14 @@ export function forward(
     });
   }
 
-  const engine = run.engine === undefined ? nativeMatMul() : run.engine;
   const { h, z, alphas } =
-    engine && fusesRecurrence(options)
+    engine && features && fusesRecurrence(options)
       ? fusedRecurrence(
           engine,
           (name) => param(params, name),
           options,
           x,
-          x.dataSync() as Float32Array,
+          features,
           states[0],
           input.mask ? (input.mask.dataSync() as Float32Array) : null,
         )

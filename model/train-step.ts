@@ -57,7 +57,7 @@ export function microBatchGradients(
     const mask = tf.ones([T, B]) as tf.Tensor2D;
     const labels = labelTensor(batch.labels, B, model.options);
     return tf.variableGrads(() => {
-      const outputs = model.run(x, true, mask, batch.dropoutSeed);
+      const outputs = model.run(x, true, mask, batch.dropoutSeed, batch.x);
       let value = dataLoss(
         outputs.probs,
         outputs.alphas,

@@ -74,6 +74,7 @@ export class NativeMatMul {
   private readonly contextSession: Session;
   private readonly contextGradientSession: Session;
   private readonly energyGradientSession: Session;
+  private readonly clipMeanSession: Session;
 
   private constructor(
     readonly threads: number,
@@ -175,6 +176,25 @@ export class NativeMatMul {
       ),
     );
     // Their gradients from dE (B, L, 1): dP = dE·Uᵀ ⊙ (1 − H²), dS = Σ_l dP, dU = Σ_{b,l} H·dE.
+    // The mean over steps and locations of X (T, B, L, D): (B, D). Two reductions, each over one run of axes.
+    this.clipMeanSession = make(
+      onnxModel(
+        {
+          name: 'clip_mean',
+          nodes: [
+            { op: 'ReduceSum', inputs: ['X'], outputs: ['S0'], attributes: { axes: [0], keepdims: 0 } },
+            { op: 'ReduceSum', inputs: ['S0'], outputs: ['S'], attributes: { axes: [1], keepdims: 0 } },
+            { op: 'Div', inputs: ['S', 'Count'], outputs: ['Mean'] },
+          ],
+          inputs: [
+            { name: 'X', dims: ['T', 'B', 'L', 'D'] },
+            { name: 'Count', dims: [1] },
+          ],
+          outputs: [{ name: 'Mean', dims: ['B', 'D'] }],
+        },
+        11,
+      ),
+    );
     this.energyGradientSession = make(
       onnxModel(
         {
@@ -225,6 +245,12 @@ export class NativeMatMul {
   /** A session for a serialised ONNX model (opset ≤ 17, float32 values), with this engine's thread settings. */
   compile(model: Uint8Array): NativeGraph {
     return this.make(model);
+  }
+
+  /** The mean over steps and locations of x (T, B, L, D): (B, D). */
+  clipMean(x: Float32Array, [t, b, l, d]: [number, number, number, number]): Float32Array {
+    const feeds = { X: { data: x, dims: [t, b, l, d] }, Count: { data: Float32Array.of(t * l), dims: [1] } };
+    return this.clipMeanSession.run(feeds, ['Mean']).Mean;
   }
 
   /** X·W + b for X (n, d), W (d, e), b (e): (n, e), row-major. */

@@ -9,6 +9,7 @@ import { AttentionModel } from '../model.ts';
 import { microBatchGradients } from '../train-step.ts';
 import { copyTensorInto, tensorFromReusedBuffer } from './host-copy.ts';
 import {
+  type FeatureShape,
   type GradientReply,
   type GradientRequest,
   type InferenceReply,
@@ -44,6 +45,20 @@ function assignFrom(shared: Float32Array, slots: ParameterSlot[], model: Attenti
   });
 }
 
+let local = new Float32Array(0);
+
+/**
+ * The request's features, copied out of the pool's shared slot into a reused buffer of this worker: the native
+ * engine reads them too, and onnxruntime takes no views of a SharedArrayBuffer.
+ */
+function features(input: SharedArrayBuffer, shape: FeatureShape): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (local.length < n) local = new Float32Array(n);
+  const x = local.subarray(0, n);
+  x.set(new Float32Array(input, 0, n));
+  return x;
+}
+
 async function init(request: InitRequest): Promise<void> {
   const choice = await chooseBackend(request.backend);
   const { slots } = parameterLayout(request.options);
@@ -68,11 +83,7 @@ function ready(version: number): WorkerState {
 
 async function gradients(request: GradientRequest): Promise<void> {
   const { model, slots } = ready(request.paramsVersion);
-  const x = new Float32Array(
-    request.input,
-    0,
-    request.shape.reduce((a, b) => a * b, 1),
-  );
+  const x = features(request.input, request.shape);
   const { value, grads } = microBatchGradients(
     model,
     { x, shape: request.shape, labels: request.labels, dropoutSeed: request.dropoutSeed },
@@ -101,13 +112,9 @@ async function gradients(request: GradientRequest): Promise<void> {
 
 async function infer(request: InferenceRequest): Promise<void> {
   const { model } = ready(request.paramsVersion);
-  const x = new Float32Array(
-    request.input,
-    0,
-    request.shape.reduce((a, b) => a * b, 1),
-  );
+  const x = features(request.input, request.shape);
   const { probs, alphas } = tf.tidy(() => {
-    const out = model.run(tf.tensor4d(x, request.shape), false);
+    const out = model.run(tf.tensor4d(x, request.shape), false, undefined, undefined, x);
     // Copies: on the cpu backend dataSync hands out the backend's own array.
     return {
       probs: Float32Array.from(out.probs.dataSync()),
