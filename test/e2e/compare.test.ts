@@ -268,9 +268,11 @@ describe('Compare view', { skip: !HAVE_CHROMIUM && 'no chromium', timeout: FIRST
     await allAt(page, F + 1);
     await page.keyboard.press('ArrowLeft');
     await allAt(page, F);
-    // The demo's videos are 40 frames long: play from the start, pause before the end.
+    // The demo's videos are 40 frames long: play from the start at a quarter speed, so that a loaded machine
+    // cannot reach the end before the test pauses.
     await page.getByLabel('Scrub').fill('0');
     await allAt(page, 0);
+    await page.getByRole('combobox', { name: 'Speed', exact: true }).selectOption({ label: '0.25×' });
     await page.getByRole('button', { name: 'Play' }).click();
     await page.waitForFunction(
       (f) =>
@@ -287,6 +289,10 @@ describe('Compare view', { skip: !HAVE_CHROMIUM && 'no chromium', timeout: FIRST
     const after = await frames(page);
     assert.equal(new Set(after).size, 1, `players after pause: ${after.join(', ')}`);
     assert.ok(Number(after[0]) >= 5, `paused at ${after[0]}`);
+    // Paused means paused: no player moves on afterwards.
+    await page.waitForTimeout(500);
+    await page.locator('[data-view="compare"][aria-busy="false"]').waitFor({ timeout: 30_000 });
+    assert.deepEqual(await frames(page), after, 'no frame change while paused');
     await screenshot(page, 'compare-after-play');
     assert.deepEqual(errors, []);
     await page.close();
