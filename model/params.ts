@@ -109,7 +109,8 @@ export function checkParameters(params: NamedArrays, o: ModelOptions): void {
   }
 }
 
-class Gaussian {
+/** A seeded stream of N(0,1) draws (alea + Box–Muller, the spare value kept). */
+export class Gaussian {
   private readonly rng: () => number;
   private spare: number | undefined;
   constructor(seed: number) {

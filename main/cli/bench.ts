@@ -20,8 +20,14 @@ import {
   runTorchPeer,
 } from '../bench/torch-peer.ts';
 import { type BackendFigures, benchOtherBackend } from '../bench/compare-backend.ts';
+import { type ConvergenceFigure, convergenceSetup, runConvergence } from '../bench/convergence.ts';
+import { PARAM_INITS } from '../../common/options.ts';
 import { benchExtraction, type ExtractionBenchResult } from '../features/bench.ts';
 import { choiceFlag, type Command, intFlag, parseFlags, UsageError } from './command.ts';
+
+const CONVERGENCE_TARGET = 0.9;
+const CONVERGENCE_EPOCHS = 40;
+const CONVERGENCE_SEED = 1;
 
 const usage = `glimpse bench [options]
 
@@ -42,6 +48,11 @@ divides it by the fastest sgemm the peer measured (the machine's matrix units, a
   --no-compare       skip that
   --no-evaluate      skip the evaluation figures (evaluateSplit over a split written at this shape, in one
                      thread and on the worker pool)
+  --no-convergence   skip the convergence figures: epochs until the validation accuracy (video level, held-out
+                     split) first reaches ${CONVERGENCE_TARGET * 100}% on the signal test bed (main/bench/signal-set.ts: only
+                     attention reveals the class), with --init reference and --init glorot, a small model
+                     (dim 32) trained as \`glimpse train\` does, one thread
+  --convergence-epochs N  the epoch cap of each of those runs (default ${CONVERGENCE_EPOCHS})
   --no-peer          skip the PyTorch peer
   --peer-threads L   comma-separated torch thread counts to run the peer with (default 1,2); the ratio is
                      against the fastest
@@ -65,6 +76,8 @@ const FLAGS = {
   'no-evaluate': { type: 'boolean' },
   'no-peer': { type: 'boolean' },
   'no-extract': { type: 'boolean' },
+  'no-convergence': { type: 'boolean' },
+  'convergence-epochs': { type: 'string' },
   'peer-threads': { type: 'string' },
   python: { type: 'string' },
   ui: { type: 'boolean' },
@@ -147,6 +160,41 @@ interface Report {
   compared: { figures?: BackendFigures; backend: string; error?: string } | null;
   evaluation: EvaluationFigure[] | null;
   extraction: ExtractionBenchResult | null;
+  convergence: { figures: ConvergenceFigure[]; maxEpochs: number } | null;
+}
+
+function convergenceJson(r: Report, f: ConvergenceFigure, maxEpochs: number): string {
+  return JSON.stringify({
+    name: 'convergence',
+    backend: r.backend,
+    init: f.init,
+    metric: 'validation accuracy (video level)',
+    target: CONVERGENCE_TARGET,
+    epochs_to_target: f.epochsToTarget,
+    max_epochs: maxEpochs,
+    valid_accuracy: f.validAccuracy.map((a) => round(a, 4)),
+    train_loss: f.trainLoss.map((l) => significant(l)),
+    seconds: round(f.seconds, 1),
+    setup: { ...convergenceSetup(), seed: CONVERGENCE_SEED },
+  });
+}
+
+function convergenceLines(c: NonNullable<Report['convergence']>): string {
+  const s = convergenceSetup();
+  const head =
+    `convergence: epochs to ${CONVERGENCE_TARGET * 100}% validation accuracy (video level) on the signal test bed ` +
+    `(L=${s.locations} D=${s.ctx} C=${s.classes}, ${s.train_videos} train / ${s.valid_videos} valid videos of ` +
+    `${s.frames_per_video} frames; dim ${s.dim}, dim_out ${s.dim_out}, ${s.dropout ? 'dropout' : 'no dropout'}, ` +
+    `maxlen ${s.maxlen}, stride ${s.training_stride}, batch ${s.batch}, ${s.optimizer}, seed ${CONVERGENCE_SEED})\n`;
+  const lines = c.figures.map((f) => {
+    const best = Math.max(0, ...f.validAccuracy);
+    const reached =
+      f.epochsToTarget === null
+        ? `not reached in ${c.maxEpochs} epochs (best ${(best * 100).toFixed(1)}%)`
+        : `epoch ${f.epochsToTarget}`;
+    return `  --init ${f.init.padEnd(9)} ${reached}, ${f.seconds.toFixed(0)} s\n`;
+  });
+  return head + lines.join('');
 }
 
 function extractionJson(r: Report, e: ExtractionBenchResult): string {
@@ -311,6 +359,7 @@ async function run(argv: string[]): Promise<number> {
   const workers = Math.min(batch, intFlag(v.workers, 'workers', defaultWorkerCount(batch)));
   const peerThreads = v['no-peer'] ? [] : threadList(v['peer-threads']);
   const python = v.python ?? defaultPython();
+  const maxEpochs = intFlag(v['convergence-epochs'], 'convergence-epochs', CONVERGENCE_EPOCHS);
 
   const compareWith = v.compare === undefined ? undefined : parseBackendName(v.compare, '--compare');
 
@@ -339,6 +388,23 @@ async function run(argv: string[]): Promise<number> {
   if (!v['no-evaluate']) {
     log('  evaluation (evaluateSplit over a split on disk), one thread and the pool…');
     evaluation = await runEvaluationBenchmark({ shape, batch, workers, backend: backend.name });
+  }
+
+  let convergence: Report['convergence'] = null;
+  if (!v['no-convergence']) {
+    log(
+      `  convergence on the signal test bed, --init ${PARAM_INITS.join(' and ')}, up to ${maxEpochs} epochs each…`,
+    );
+    const figures = await runConvergence({
+      inits: PARAM_INITS,
+      target: CONVERGENCE_TARGET,
+      maxEpochs,
+      seed: CONVERGENCE_SEED,
+      backendName: backend.name,
+      onEpoch: (init, epoch, accuracy) =>
+        log(`    ${init} epoch ${epoch}: validation ${(accuracy * 100).toFixed(1)}%`),
+    });
+    convergence = { figures, maxEpochs };
   }
 
   let peers: PeerOutcome[] | null = null;
@@ -379,15 +445,21 @@ async function run(argv: string[]): Promise<number> {
     compared,
     evaluation,
     extraction,
+    convergence,
   };
   if (v.json) {
     process.stdout.write(`${jsonLines(report)}\n`);
     for (const e of evaluation ?? []) process.stdout.write(`${evaluationJson(report, e)}\n`);
+    for (const f of convergence?.figures ?? [])
+      process.stdout.write(`${convergenceJson(report, f, convergence?.maxEpochs ?? 0)}\n`);
     if (extraction) process.stdout.write(`${extractionJson(report, extraction)}\n`);
     for (const f of ui) process.stdout.write(`${f.json}\n`);
   } else {
     process.stdout.write(
-      table(report) + evaluationLine(report) + (extraction ? extractionLine(extraction) : ''),
+      table(report) +
+        evaluationLine(report) +
+        (convergence ? convergenceLines(convergence) : '') +
+        (extraction ? extractionLine(extraction) : ''),
     );
     for (const f of ui) process.stdout.write(`${f.text}\n`);
   }

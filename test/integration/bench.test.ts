@@ -44,6 +44,7 @@ test('bench --json prints a train and an infer line with positive rates (pool of
     '--no-peer',
     '--no-extract',
     '--no-evaluate',
+    '--no-convergence',
     '--json',
   ]);
   assert.equal(r.code, 0, r.stderr);
@@ -83,6 +84,7 @@ test('bench --json adds the extraction line: end to end and decoding alone, with
     '1',
     '--no-peer',
     '--no-evaluate',
+    '--no-convergence',
     '--json',
   ]);
   assert.equal(r.code, 0, r.stderr);
@@ -116,6 +118,7 @@ test('bench on onnx adds our wasm figures (child process) and evaluation in one 
     '2',
     '--no-peer',
     '--no-extract',
+    '--no-convergence',
     '--json',
   ]);
   assert.equal(r.code, 0, r.stderr);
@@ -178,6 +181,7 @@ test(
       '1',
       '--no-extract',
       '--no-evaluate',
+      '--no-convergence',
       '--json',
     ]);
     assert.equal(r.code, 0, r.stderr);
@@ -220,6 +224,7 @@ test('a missing interpreter leaves our figures and names the peer problem', () =
     '--python',
     '/nonexistent/python3',
     '--no-evaluate',
+    '--no-convergence',
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^train\s+\d/m);
