@@ -26,7 +26,7 @@ import { benchExtraction, type ExtractionBenchResult } from '../features/bench.t
 import { choiceFlag, type Command, intFlag, parseFlags, UsageError } from './command.ts';
 
 const CONVERGENCE_TARGET = 0.9;
-const CONVERGENCE_EPOCHS = 40;
+const CONVERGENCE_EPOCHS = 60;
 const CONVERGENCE_SEED = 1;
 
 const usage = `glimpse bench [options]
