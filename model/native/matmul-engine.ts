@@ -41,6 +41,8 @@ export type Feeds = Record<string, { data: Float32Array; dims: number[] }>;
 /** A compiled graph: float32 feeds in, the named float32 outputs back. */
 export interface NativeGraph {
   run<K extends string>(feeds: Feeds, outputs: readonly K[]): Record<K, Float32Array>;
+  /** Frees the session's native memory now (else when the garbage collector finds it). */
+  dispose(): void;
 }
 
 /** One session over float32 inputs and outputs. */
@@ -62,6 +64,10 @@ class Session implements NativeGraph {
       result[o] = data;
     }
     return result;
+  }
+
+  dispose(): void {
+    this.session.dispose();
   }
 }
 

@@ -87,14 +87,34 @@ function valueInfo(field: number, v: OnnxValue): Field {
   return bytes(field, concat([bytes(1, v.name), bytes(2, bytes(1, tensorType))]));
 }
 
+/** A float32 constant of the graph: onnxruntime pre-packs a constant matrix operand once per session. */
+export interface OnnxInitializer {
+  name: string;
+  dims: number[];
+  data: Float32Array;
+}
+
+function initializer(t: OnnxInitializer): Field {
+  const raw = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  // TensorProto: dims (1), data_type (2), name (8), raw_data (9, little-endian like the host).
+  return bytes(5, concat([...t.dims.map((d) => int(1, d)), int(2, FLOAT), bytes(8, t.name), bytes(9, raw)]));
+}
+
 /** The serialised ModelProto of a graph over the default ONNX domain at `opset`. */
 export function onnxModel(
-  graph: { name: string; nodes: OnnxNode[]; inputs: OnnxValue[]; outputs: OnnxValue[] },
+  graph: {
+    name: string;
+    nodes: OnnxNode[];
+    inputs: OnnxValue[];
+    outputs: OnnxValue[];
+    initializers?: OnnxInitializer[];
+  },
   opset = 17,
 ): Uint8Array {
   const body = concat([
     ...graph.nodes.map(node),
     bytes(2, graph.name),
+    ...(graph.initializers ?? []).map(initializer),
     ...graph.inputs.map((v) => valueInfo(11, v)),
     ...graph.outputs.map((v) => valueInfo(12, v)),
   ]);

@@ -46,16 +46,30 @@ function mul(out: string, a: string, b: string): OnnxNode {
   return n('Mul', [a, b], [out]);
 }
 
-function stepGraphs(engine: NativeMatMul, dim: number, selector: boolean): StepGraphs {
-  let byShape = graphs.get(engine);
-  if (!byShape) graphs.set(engine, (byShape = new Map()));
-  const key = `${dim}/${selector}`;
-  const cached = byShape.get(key);
-  if (cached) return cached;
-  const v = (name: string, dims: (number | string)[]): OnnxValue => ({ name, dims });
+const v = (name: string, dims: (number | string)[]): OnnxValue => ({ name, dims });
+
+/** The weights multiplied at every step: U, W, Wd_att and (with the selector) W_sel. */
+type StepWeights = { name: string; dims: number[]; data: Float32Array }[];
+
+function stepWeightValues(dim: number, selector: boolean): OnnxValue[] {
+  const G = 4 * dim;
+  return [
+    v('U', [dim, G]),
+    v('W', ['D', G]),
+    v('Wd', [dim, 'D']),
+    v('Temp', [1]),
+    v('One', [1]),
+    ...(selector ? [v('Wsel', [dim, 1])] : []),
+  ];
+}
+
+/**
+ * One step forward. `baked`: the weights built into the graph (onnxruntime then packs them once, which makes the
+ * small per-step products about twice as fast) instead of fed at every run.
+ */
+function forwardModel(dim: number, selector: boolean, baked: StepWeights | null): Uint8Array {
   const [B, L, D, d, G] = ['B', 'L', 'D', dim, 4 * dim];
-  const weights = [v('U', [d, G]), v('W', [D, G]), v('Wd', [d, D]), v('Temp', [1]), v('One', [1])];
-  const sel = selector ? [v('Wsel', [d, 1])] : [];
+  const bakedNames = new Set((baked ?? []).map((w) => w.name));
 
   // Forward: S = h·Wd, A = tanh(P + S), E = (A·u + c)·temperature, α = softmax(E), z = gate·(α·X),
   // gates = h·U + z·W + b, then the cell and the mask's carry-over (m·new + (1 − m)·previous).
@@ -103,10 +117,11 @@ function stepGraphs(engine: NativeMatMul, dim: number, selector: boolean): StepG
     n('Add', ['MH', 'KH'], ['Hout']),
     n('Concat', ['I', 'F', 'O', 'Gg'], ['Gates'], { axis: 1 }),
   ];
-  const forwardGraph = onnxModel(
+  return onnxModel(
     {
       name: 'recurrence_step',
       nodes: forward,
+      initializers: baked ?? [],
       inputs: [
         v('P', [B, L, D]),
         v('X', [B, L, D]),
@@ -116,8 +131,7 @@ function stepGraphs(engine: NativeMatMul, dim: number, selector: boolean): StepG
         v('Uatt', [D, 1]),
         v('Ctt', [1]),
         v('Bias', [G]),
-        ...weights,
-        ...sel,
+        ...stepWeightValues(d, selector).filter((w) => !bakedNames.has(w.name)),
         ...(selector ? [v('Bsel', [1])] : []),
       ],
       outputs: [
@@ -133,7 +147,10 @@ function stepGraphs(engine: NativeMatMul, dim: number, selector: boolean): StepG
     },
     11,
   );
+}
 
+function backwardModel(dim: number, selector: boolean): Uint8Array {
+  const [B, L, D, d, G] = ['B', 'L', 'D', dim, 4 * dim];
   // Backward from dH (into h_t), dC (into c_t), dAlphaExt and dZExt (from the layers above): the cell and gates,
   // z·W and h·U, the selector, α·X, the softmax, the energies and tanh, h·Wd.
   const backward: OnnxNode[] = [
@@ -203,7 +220,7 @@ function stepGraphs(engine: NativeMatMul, dim: number, selector: boolean): StepG
     mul('AE', 'A', 'dE3'),
     n('ReduceSum', ['AE'], ['dUatt'], { axes: [0, 1], keepdims: 0 }),
   ];
-  const backwardGraph = onnxModel(
+  return onnxModel(
     {
       name: 'recurrence_step_gradient',
       nodes: backward,
@@ -221,8 +238,7 @@ function stepGraphs(engine: NativeMatMul, dim: number, selector: boolean): StepG
         v('X', [B, L, D]),
         v('Zr', [B, D]),
         v('Urow', [D]),
-        ...weights,
-        ...sel,
+        ...stepWeightValues(d, selector),
         ...(selector ? [v('Gate', [B, 1])] : []),
       ],
       outputs: [
@@ -238,9 +254,46 @@ function stepGraphs(engine: NativeMatMul, dim: number, selector: boolean): StepG
     },
     11,
   );
-  const made = { forward: engine.compile(forwardGraph), backward: engine.compile(backwardGraph) };
-  byShape.set(key, made);
+}
+
+function stepGraphs(engine: NativeMatMul, dim: number, selector: boolean): StepGraphs {
+  let byShape = graphs.get(engine);
+  if (!byShape) graphs.set(engine, (byShape = new Map()));
+  const key = `${dim}/${selector}`;
+  let made = byShape.get(key);
+  if (!made) {
+    made = {
+      forward: engine.compile(forwardModel(dim, selector, null)),
+      backward: engine.compile(backwardModel(dim, selector)),
+    };
+    byShape.set(key, made);
+  }
   return made;
+}
+
+/**
+ * The forward graph with the weights built in, for the last weights seen twice in a row (evaluation and inference
+ * run many batches with one set; a training step changes them, so it keeps feeding them). One per engine: the one
+ * before is freed.
+ */
+const bakedForward = new WeakMap<NativeMatMul, { ids: tf.DataId[]; graph: NativeGraph | null }>();
+
+function forwardGraph(
+  engine: NativeMatMul,
+  dim: number,
+  selector: boolean,
+  weights: tf.Tensor[],
+  values: StepWeights,
+): NativeGraph {
+  const ids = weights.map((w) => w.dataId);
+  const entry = bakedForward.get(engine);
+  if (entry && entry.ids.length === ids.length && entry.ids.every((id, i) => id === ids[i])) {
+    entry.graph ??= engine.compile(forwardModel(dim, selector, values));
+    return entry.graph;
+  }
+  entry?.graph?.dispose();
+  bakedForward.set(engine, { ids, graph: null });
+  return stepGraphs(engine, dim, selector).forward;
 }
 
 function host(t: tf.Tensor): Float32Array {
@@ -291,7 +344,6 @@ export function fusedRecurrence(
   const d = options.dim;
   const G = 4 * d;
   const { selector } = options;
-  const sessions = stepGraphs(engine, d, selector);
   const step = B * L * D;
   const ones = new Float32Array(B).fill(1);
   const maskAt = (t: number): Float32Array => (mask ? mask.subarray(t * B, (t + 1) * B) : ones);
@@ -307,6 +359,12 @@ export function fusedRecurrence(
     ...(selector ? ['decoder_W_sel', 'decoder_b_sel'] : []),
   ];
   const inputs = [initial.h, initial.c, ...names.map(param)];
+  const stepWeightTensors = [
+    'decoder_Wd_att',
+    'decoder_U',
+    'decoder_W',
+    ...(selector ? ['decoder_W_sel'] : []),
+  ].map(param);
   const size = T * B * (d + D + L);
 
   const node = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -321,6 +379,12 @@ export function fusedRecurrence(
       One: { data: ONE, dims: [1] },
       ...(selector ? { Wsel: { data: wSel, dims: [d, 1] } } : {}),
     };
+    const stepForward = forwardGraph(engine, d, selector, stepWeightTensors, [
+      { name: 'Wd', dims: [d, D], data: wd },
+      { name: 'U', dims: [d, G], data: u },
+      { name: 'W', dims: [D, G], data: w },
+      ...(selector ? [{ name: 'Wsel', dims: [d, 1], data: wSel }] : []),
+    ]);
     const projected = engine.project(features, wc, bAtt, T * B * L, D, D);
     const out = new Float32Array(size);
     const hs = out.subarray(0, T * B * d);
@@ -330,7 +394,7 @@ export function fusedRecurrence(
     let h = h0;
     let c = c0;
     for (let t = 0; t < T; t++) {
-      const r = sessions.forward.run(
+      const r = stepForward.run(
         {
           P: { data: projected.subarray(t * step, (t + 1) * step), dims: [B, L, D] },
           X: { data: features.subarray(t * step, (t + 1) * step), dims: [B, L, D] },
@@ -380,7 +444,7 @@ export function fusedRecurrence(
         const s = saved[t];
         const incoming = dHs.subarray(t * B * d, (t + 1) * B * d);
         for (let k = 0; k < incoming.length; k++) dH[k] += incoming[k];
-        const r = sessions.backward.run(
+        const r = stepGraphs(engine, d, selector).backward.run(
           {
             dH: { data: dH, dims: [B, d] },
             dC: { data: dC, dims: [B, d] },
