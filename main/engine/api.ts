@@ -186,6 +186,8 @@ export type JobSpec =
       outDir: string;
       backbone?: string;
       fps?: number;
+      /** redis://HOST:PORT[/DB]: the videos go to `glimpse worker`s through this queue; outDir must be a folder they all see. */
+      queue?: string;
     }
   | { kind: 'inspect'; request: InspectRequest }
   | {
@@ -204,7 +206,11 @@ export type JobSpec =
       out?: string;
     }
   | { kind: 'export-npz'; model: string; out: string }
-  | ({ kind: 'evaluate' } & EvaluationRequest)
+  | ({
+      kind: 'evaluate';
+      /** redis://HOST:PORT[/DB]: the clips go to `glimpse worker`s; they write shards in `<dataset>/.queue-evaluate/`. */
+      queue?: string;
+    } & EvaluationRequest)
   | {
       kind: 'train';
       dataset: string;
@@ -335,6 +341,24 @@ export interface JobInfo {
   result: { [key: string]: JsonValue } | null;
   /** True when resumeJob can continue it (cancelled or interrupted work that resumes). */
   resumable: boolean;
+  /** A job whose work runs on `glimpse worker`s through a queue: the queue's side, as last reported. */
+  queue?: QueueJobStatus;
+}
+
+/** A queued job's queue: the workers seen and the queue jobs (a few videos or clip batches each). */
+export interface QueueJobStatus {
+  /** The Redis, without a password. */
+  url: string;
+  workers: { id: string; host: string; alive: boolean }[];
+  /** Videos or clips done, of all of the run. */
+  done: number;
+  total: number;
+  unit: 'videos' | 'clips';
+  jobsDone: number;
+  jobsTotal: number;
+  failedJobs: number;
+  /** The coordinator's latest notices (resumed shards, stalled or failed jobs), newest last. */
+  notices: string[];
 }
 
 export interface RecentFiles {
@@ -355,6 +379,8 @@ export interface EngineStatus {
 export interface WorkspaceState {
   dir: string;
   recent: RecentFiles;
+  /** Queue URLs of the latest queued jobs, newest first. */
+  queues: string[];
   jobs: JobInfo[];
 }
 

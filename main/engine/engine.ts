@@ -177,7 +177,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     const made = job.result?.path;
     if (job.state === 'done' && typeof made === 'string' && existsSync(made)) media.register(made);
   }
-  const startJob = (spec: JobSpec) => jobs.start(absoluteSpec(spec));
+  const startJob = async (spec: JobSpec): Promise<JobInfo> => {
+    const job = await jobs.start(absoluteSpec(spec));
+    if ((spec.kind === 'extract' || spec.kind === 'evaluate') && spec.queue)
+      await workspace.addQueue(spec.queue);
+    return job;
+  };
 
   const engine: Engine = {
     async status(): Promise<EngineStatus> {
@@ -190,7 +195,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       };
     },
     async workspace(): Promise<WorkspaceState> {
-      return { dir: workspace.dir, recent: workspace.recent(), jobs: jobs.list() };
+      return {
+        dir: workspace.dir,
+        recent: workspace.recent(),
+        queues: workspace.queues(),
+        jobs: jobs.list(),
+      };
     },
     async openModel(file: string): Promise<ModelSummary> {
       const { summary } = await inspector.model(abs(file));

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { Progress } from '../../common/progress.ts';
 import { writeFileAtomic } from '../../model/atomic-file.ts';
 import { openSplit, splitFiles } from '../../model/data/split.ts';
@@ -20,10 +21,12 @@ import type {
   JobInfo,
   JobSpec,
   JsonValue,
+  QueueJobStatus,
 } from './api.ts';
 import { aboutFile } from './error-mapping.ts';
 import { GlimpseError } from './errors.ts';
 import { modelHash, openModelFile } from './models.ts';
+import { evaluationShardsDir, queuedEvaluation } from './queue-jobs.ts';
 
 const KEY_VERSION = 1;
 
@@ -92,11 +95,14 @@ export interface EvaluateTaskContext {
   evaluationsDir: string;
 }
 
-/** The 'evaluate' job in its task thread: the report in the exports folder and kept under its key. */
+/**
+ * The 'evaluate' job in its task thread: the report in the exports folder and kept under its key. With
+ * `queue`, the clips go to the queue's workers (shards in the dataset, removed once the report is made).
+ */
 export async function runEvaluateTask(
   spec: Extract<JobSpec, { kind: 'evaluate' }>,
   context: EvaluateTaskContext,
-  hooks: { signal?: AbortSignal; onProgress: (p: Progress) => void },
+  hooks: { signal?: AbortSignal; onProgress: (p: Progress, queue?: QueueJobStatus) => void },
 ): Promise<{ [key: string]: JsonValue }> {
   const request: EvaluationRequest = {
     model: spec.model,
@@ -107,7 +113,14 @@ export async function runEvaluateTask(
     lastN: spec.lastN,
   };
   const key = await evaluationKey(request);
-  const report = await aboutFile(spec.model, () => runEvaluation(request, hooks));
+  const { queue } = spec;
+  const shardsDir = evaluationShardsDir(spec.dataset, key);
+  const report = await aboutFile(spec.model, () =>
+    queue !== undefined
+      ? queuedEvaluation(request, queue, shardsDir, hooks.signal, hooks.onProgress)
+      : runEvaluation(request, hooks),
+  );
+  if (queue !== undefined) await rm(shardsDir, { recursive: true, force: true });
   const out = path.join(context.exportsDir, `evaluate-${spec.split}-${context.id}.json`);
   await mkdir(context.exportsDir, { recursive: true });
   await writeFileAtomic(out, JSON.stringify(report));

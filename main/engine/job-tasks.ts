@@ -15,7 +15,7 @@ import { loadBackbone } from '../features/backbone.ts';
 import { extractFeatures } from '../features/extract.ts';
 import { probeVideo } from '../media/probe.ts';
 import { runTraining, type TrainingSpec } from '../workflows/training.ts';
-import type { JobSpec, JsonValue } from './api.ts';
+import type { JobSpec, JsonValue, QueueJobStatus } from './api.ts';
 import { listDatasetVideos } from './datasets.ts';
 import { aboutFile } from './error-mapping.ts';
 import { GlimpseError } from './errors.ts';
@@ -24,11 +24,13 @@ import { defaultFilmstripRows, writeFilmstrip, writeOverlayVideo } from './expor
 import { InspectCache, type InspectEntry } from './inspect-cache.ts';
 import { runInspectPlan } from './inspect-task.ts';
 import { runImportJob } from './dataset-views.ts';
+import { queuedExtraction } from './queue-jobs.ts';
 import type { JobContext, TaskResult } from './task-protocol.ts';
 
 export interface JobHooks {
   signal?: AbortSignal;
-  onProgress: (p: Progress) => void;
+  /** `queue`: with each event of a queued job (extract or evaluate with `queue`). */
+  onProgress: (p: Progress, queue?: QueueJobStatus) => void;
 }
 
 /** Progress of a part of a job, mapped onto [from, to] of the whole. */
@@ -38,25 +40,35 @@ function part(hooks: JobHooks, from: number, to: number, label: string): (p: Pro
 }
 
 async function extract(
-  spec: { videosDir: string; datasetKind: string; outDir: string; backbone?: string; fps?: number },
+  spec: {
+    videosDir: string;
+    datasetKind: string;
+    outDir: string;
+    backbone?: string;
+    fps?: number;
+    queue?: string;
+  },
   signal: AbortSignal | undefined,
-  onProgress: (p: Progress) => void,
+  onProgress: JobHooks['onProgress'],
 ): Promise<TaskResult> {
   const backbone = await aboutFile(spec.backbone ?? 'builtin', () =>
     loadBackbone(spec.backbone ?? 'builtin'),
   );
+  const { queue } = spec;
   try {
     const report = await aboutFile(spec.videosDir, () =>
-      extractFeatures({
-        videosDir: spec.videosDir,
-        kind: spec.datasetKind,
-        outDir: spec.outDir,
-        backbone,
-        fps: spec.fps,
-        invokedAs: 'glimpse engine: extract job',
-        signal,
-        onProgress: (p, detail) => onProgress({ ...p, message: `${detail.split}: ${p.message}` }),
-      }),
+      queue !== undefined
+        ? queuedExtraction({ ...spec, queue }, backbone, signal, onProgress)
+        : extractFeatures({
+            videosDir: spec.videosDir,
+            kind: spec.datasetKind,
+            outDir: spec.outDir,
+            backbone,
+            fps: spec.fps,
+            invokedAs: 'glimpse engine: extract job',
+            signal,
+            onProgress: (p, detail) => onProgress({ ...p, message: `${detail.split}: ${p.message}` }),
+          }),
     );
     return {
       outDir: report.outDir,

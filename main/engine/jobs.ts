@@ -2,11 +2,12 @@
  * The job runner: a queue (two jobs at a time: the machine has few cores), one task thread per running
  * job, progress throttled to a few events per second, cancel, resume, and the history kept in the
  * workspace. Jobs found 'running' or 'queued' at start-up were cut off by a crash or a close: they become
- * 'interrupted', and resumable where the work resumes (extraction, training, the demo).
+ * 'interrupted', and resumable where the work resumes (extraction, training, the demo, and a queued
+ * evaluation, whose coordinator picks up the complete shards).
  */
 import { randomUUID } from 'node:crypto';
 import type { Progress } from '../../common/progress.ts';
-import type { GlimpseErrorData, JobInfo, JobKind, JobSpec, JsonValue } from './api.ts';
+import type { GlimpseErrorData, JobInfo, JobKind, JobSpec, JsonValue, QueueJobStatus } from './api.ts';
 import { GlimpseError, toErrorData } from './errors.ts';
 import type { JobContext, TaskResult } from './task-protocol.ts';
 import { TaskThread } from './task-thread.ts';
@@ -19,6 +20,10 @@ const RESERVE_DELAY_MS = 1000;
 
 /** Kinds whose work continues where it stopped when run again. */
 const RESUMES: ReadonlySet<JobKind> = new Set<JobKind>(['extract', 'train', 'demo']);
+
+function resumes(spec: JobSpec): boolean {
+  return RESUMES.has(spec.kind) || (spec.kind === 'evaluate' && spec.queue !== undefined);
+}
 
 export interface JobHooksForRunner {
   /** Plans the job (paths, inspect plan, source video); throws GlimpseErrors for bad specs. */
@@ -82,7 +87,7 @@ export class JobRunner {
       .jobs()
       .map((job) =>
         job.state === 'running' || job.state === 'queued'
-          ? { ...job, state: 'interrupted', resumable: RESUMES.has(job.kind), finished: job.finished ?? null }
+          ? { ...job, state: 'interrupted', resumable: resumes(job.spec), finished: job.finished ?? null }
           : job,
       );
   }
@@ -166,7 +171,7 @@ export class JobRunner {
     for (const [id, live] of this.live) {
       const job = this.get(id);
       job.state = 'interrupted';
-      job.resumable = RESUMES.has(job.kind);
+      job.resumable = resumes(job.spec);
       job.finished = new Date().toISOString();
       if (live.pendingEmit) clearTimeout(live.pendingEmit);
       if (live.thread) threads.push(live.thread.terminate());
@@ -219,8 +224,8 @@ export class JobRunner {
     job.started = new Date().toISOString();
     this.changed(job);
     try {
-      const result = await thread.run({ kind: 'job', spec: job.spec, context: live.context }, (p) =>
-        this.progress(job, p),
+      const result = await thread.run({ kind: 'job', spec: job.spec, context: live.context }, (p, queue) =>
+        this.progress(job, p, queue),
       );
       if (this.closed) return;
       job.result = this.hooks.finish(job.spec, result);
@@ -259,14 +264,15 @@ export class JobRunner {
     job.state = state;
     job.error = error;
     job.finished = new Date().toISOString();
-    job.resumable = (state === 'cancelled' || state === 'failed') && RESUMES.has(job.kind);
+    job.resumable = (state === 'cancelled' || state === 'failed') && resumes(job.spec);
     this.changed(job);
     this.pump();
   }
 
   /** Keeps the latest progress; emits at most every PROGRESS_INTERVAL_MS (the last one is never lost). */
-  private progress(job: JobInfo, p: Progress): void {
+  private progress(job: JobInfo, p: Progress, queue?: QueueJobStatus): void {
     job.progress = p;
+    if (queue) job.queue = queue;
     const live = this.live.get(job.id);
     if (!live || live.pendingEmit) return;
     const wait = live.lastEmit + PROGRESS_INTERVAL_MS - Date.now();

@@ -8,6 +8,18 @@ import { GlimpseError } from './errors.ts';
 
 const path = z.string().min(1).max(4096);
 const count = z.number().int().positive().max(100_000);
+/** A queue of `glimpse worker`s: redis:// or rediss:// with a host (the engine connects when the job starts). */
+const queueUrl = z
+  .string()
+  .max(2048)
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'expected a queue URL redis://HOST:PORT[/DB]');
 
 const inspectSource = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('video'), path }).strict(),
@@ -77,6 +89,7 @@ export const jobSpecSchema = z.discriminatedUnion('kind', [
       outDir: path,
       backbone: z.string().min(1).max(4096).optional(),
       fps: z.number().positive().max(1000).optional(),
+      queue: queueUrl.optional(),
     })
     .strict(),
   z.object({ kind: z.literal('inspect'), request: inspectRequestSchema }).strict(),
@@ -103,6 +116,7 @@ export const jobSpecSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('evaluate'),
       ...EVALUATION_REQUEST,
+      queue: queueUrl.optional(),
     })
     .strict(),
   z

@@ -1,6 +1,6 @@
 /** Messages between the engine and its task threads (task-thread.ts ⇄ task-worker.ts). */
 import type { Progress } from '../../common/progress.ts';
-import type { GlimpseErrorData, JobSpec, JsonValue } from './api.ts';
+import type { GlimpseErrorData, JobSpec, JsonValue, QueueJobStatus } from './api.ts';
 import type { InspectPlan } from './inspect-task.ts';
 
 /** Where a job's work goes and what it works on, decided by the engine before the job starts. */
@@ -26,6 +26,7 @@ export type TaskResult = { [key: string]: JsonValue };
 export type ToWorker = { type: 'run'; task: Task } | { type: 'cancel' };
 
 export type FromWorker =
-  | { type: 'progress'; progress: Progress }
+  /** `queue`: a queued job's queue side, with each of its progress events. */
+  | { type: 'progress'; progress: Progress; queue?: QueueJobStatus }
   | { type: 'done'; result: TaskResult }
   | { type: 'failed'; error: GlimpseErrorData };

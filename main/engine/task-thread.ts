@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Progress } from '../../common/progress.ts';
 import { GlimpseError } from './errors.ts';
+import type { QueueJobStatus } from './api.ts';
 import type { FromWorker, Task, TaskResult, ToWorker } from './task-protocol.ts';
 
 const CANCEL_GRACE_MS = 5_000;
@@ -17,10 +18,12 @@ function bootWorker(backend: string): Worker {
   return new Worker(boot, { eval: true, workerData: { backend } });
 }
 
+export type TaskProgress = (p: Progress, queue?: QueueJobStatus) => void;
+
 interface Running {
   resolve: (result: TaskResult) => void;
   reject: (err: GlimpseError) => void;
-  onProgress: (p: Progress) => void;
+  onProgress: TaskProgress;
 }
 
 export class TaskThread {
@@ -51,7 +54,7 @@ export class TaskThread {
     return !this.exited;
   }
 
-  run(task: Task, onProgress: (p: Progress) => void = () => {}): Promise<TaskResult> {
+  run(task: Task, onProgress: TaskProgress = () => {}): Promise<TaskResult> {
     if (this.running) return Promise.reject(new GlimpseError('busy', 'task thread is busy'));
     if (this.exited) return Promise.reject(new GlimpseError('internal', 'task thread has exited'));
     return new Promise((resolve, reject) => {
@@ -96,7 +99,7 @@ export class TaskThread {
 
   private onMessage(message: FromWorker): void {
     if (message.type === 'progress') {
-      this.running?.onProgress(message.progress);
+      this.running?.onProgress(message.progress, message.queue);
     } else if (message.type === 'done') {
       this.settle()?.resolve(message.result);
     } else {

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { chooseBackend } from '../../model/backend.ts';
 import type { Progress } from '../../common/progress.ts';
+import type { QueueJobStatus } from './api.ts';
 import { CancelledError } from '../../common/progress.ts';
 import { toErrorData } from './errors.ts';
 import { runJobTask } from './job-tasks.ts';
@@ -26,7 +27,8 @@ function post(message: FromWorker): void {
 async function run(task: Task): Promise<TaskResult> {
   await backendReady;
   const signal = controller?.signal;
-  const onProgress = (progress: Progress) => post({ type: 'progress', progress });
+  const onProgress = (progress: Progress, queue?: QueueJobStatus) =>
+    post({ type: 'progress', progress, ...(queue ? { queue } : {}) });
   if (task.kind === 'inspect') return { key: await runInspectPlan(task.plan, { signal, onProgress }) };
   return runJobTask(task.spec, task.context, { signal, onProgress });
 }

@@ -31,6 +31,8 @@ const JOB_HISTORY_LIMIT = 200;
 interface StateFile {
   version: 1;
   recent: RecentFiles;
+  /** Queue URLs of queued jobs, newest first (absent in files of earlier versions). */
+  queues?: string[];
 }
 
 function emptyRecent(): RecentFiles {
@@ -43,15 +45,18 @@ function isStringArray(v: unknown): v is string[] {
 
 export class Workspace {
   private recentFiles: RecentFiles;
+  private recentQueues: string[];
   private jobHistory: JobInfo[];
   private readonly writes = new Map<string, Promise<void>>();
 
   private constructor(
     readonly dir: string,
     recent: RecentFiles,
+    queues: string[],
     jobs: JobInfo[],
   ) {
     this.recentFiles = recent;
+    this.recentQueues = queues;
     this.jobHistory = jobs;
   }
 
@@ -75,9 +80,10 @@ export class Workspace {
       for (const kind of ['models', 'videos', 'datasets'] as const)
         if (isStringArray(r?.[kind])) recent[kind] = r[kind];
     }
+    const queues = state && typeof state === 'object' && 'queues' in state ? (state as StateFile).queues : [];
     const jobsJson = await readJson(path.join(root, 'jobs.json'));
     const jobs = Array.isArray(jobsJson) ? (jobsJson as JobInfo[]) : [];
-    return new Workspace(root, recent, jobs);
+    return new Workspace(root, recent, isStringArray(queues) ? queues : [], jobs);
   }
 
   cacheDir(kind: CacheKind): string {
@@ -98,10 +104,23 @@ export class Workspace {
 
   /** Moves `file` to the front of its recent list and saves the list. */
   async addRecent(kind: RecentKind, file: string): Promise<void> {
-    const list = [file, ...this.recentFiles[kind].filter((f) => f !== file)].slice(0, RECENT_LIMIT);
-    this.recentFiles = { ...this.recentFiles, [kind]: list };
-    const state: StateFile = { version: 1, recent: this.recentFiles };
-    await this.write('state.json', state);
+    this.recentFiles = { ...this.recentFiles, [kind]: frontOf(this.recentFiles[kind], file) };
+    await this.saveState();
+  }
+
+  queues(): string[] {
+    return [...this.recentQueues];
+  }
+
+  /** Moves a queue URL to the front of the queues used (the workstation offers the first one next time). */
+  async addQueue(url: string): Promise<void> {
+    this.recentQueues = frontOf(this.recentQueues, url);
+    await this.saveState();
+  }
+
+  private saveState(): Promise<void> {
+    const state: StateFile = { version: 1, recent: this.recentFiles, queues: this.recentQueues };
+    return this.write('state.json', state);
   }
 
   jobs(): JobInfo[] {
@@ -133,6 +152,10 @@ export class Workspace {
     this.writes.set(name, next);
     return next;
   }
+}
+
+function frontOf(list: readonly string[], item: string): string[] {
+  return [item, ...list.filter((f) => f !== item)].slice(0, RECENT_LIMIT);
 }
 
 /** Parsed JSON, or null when the file is missing; an unparsable file is renamed aside, never lost. */
