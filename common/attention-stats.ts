@@ -48,6 +48,37 @@ export function binned(values: readonly number[], points: number): number[] {
   return out;
 }
 
+/** What one clip adds to its video's statistics: Σ_t α_t,l per location, Σ_t of the normalised entropy, T. */
+export interface ClipAttention {
+  sums: number[];
+  entropy: number;
+  steps: number;
+}
+
+/** Clip b of a step-major (T, B, L) attention block: step t's map at ((t·B + b)·L). */
+export function clipAttention(
+  alphas: Float32Array,
+  T: number,
+  B: number,
+  b: number,
+  L: number,
+): ClipAttention {
+  const sums = new Float64Array(L);
+  const logL = Math.log(L);
+  let entropy = 0;
+  for (let t = 0; t < T; t++) {
+    const at = (t * B + b) * L;
+    let h = 0;
+    for (let l = 0; l < L; l++) {
+      const a = alphas[at + l];
+      sums[l] += a;
+      if (a > 0) h -= a * Math.log(a);
+    }
+    entropy += L > 1 ? h / logL : 0;
+  }
+  return { sums: Array.from(sums), entropy, steps: T };
+}
+
 /** Sums one video's clips as they come; `result()` is the video's VideoAttention. */
 export class AttentionSummer {
   private readonly mean: Float64Array;
@@ -65,29 +96,21 @@ export class AttentionSummer {
    * Clip b of a step-major (T, B, L) attention block: step t's map at ((t·B + b)·L).
    */
   addClip(alphas: Float32Array, T: number, B: number, b: number): void {
+    this.add(clipAttention(alphas, T, B, b, this.locations));
+  }
+
+  /** One clip's sums, as clipAttention made them (here or on another machine): the same totals either way. */
+  add(clip: ClipAttention): void {
     const L = this.locations;
-    const sums = new Float64Array(L);
-    const logL = Math.log(L);
-    let entropy = 0;
-    for (let t = 0; t < T; t++) {
-      const at = (t * B + b) * L;
-      let h = 0;
-      for (let l = 0; l < L; l++) {
-        const a = alphas[at + l];
-        sums[l] += a;
-        if (a > 0) h -= a * Math.log(a);
-      }
-      entropy += L > 1 ? h / logL : 0;
-    }
     let penalty = 0;
     for (let l = 0; l < L; l++) {
-      this.mean[l] += sums[l];
-      this.coverage[l] += sums[l];
-      penalty += (1 - sums[l]) ** 2;
+      this.mean[l] += clip.sums[l];
+      this.coverage[l] += clip.sums[l];
+      penalty += (1 - clip.sums[l]) ** 2;
     }
     this.penalty += penalty;
-    this.steps += T;
-    this.entropies.push(entropy / T);
+    this.steps += clip.steps;
+    this.entropies.push(clip.entropy / clip.steps);
   }
 
   result(): VideoAttention {

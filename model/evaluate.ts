@@ -17,7 +17,12 @@ import {
   type ClassificationMetrics,
   type MultilabelMetrics,
 } from '../common/metrics.ts';
-import { AttentionSummer, type VideoAttention } from '../common/attention-stats.ts';
+import {
+  AttentionSummer,
+  clipAttention,
+  type ClipAttention,
+  type VideoAttention,
+} from '../common/attention-stats.ts';
 import type { AttentionModel } from './model.ts';
 import { poolBackend, WorkerPool } from './parallel/pool.ts';
 
@@ -114,15 +119,39 @@ async function evaluationPool(
   return { pool: await WorkerPool.start({ workers, backend, options: model.options, params }), owned: true };
 }
 
+/** One clip's outcome, in clip order: what video and split results are assembled from. */
+export interface ClipOutcome {
+  video: number;
+  clip: ClipResult;
+  /** Per-class clip score (mean of the last n steps). */
+  score: number[];
+  /** Single-label: the clip's predicted class; -1 for multi-label. */
+  prediction: number;
+  /** What the clip adds to its video's attention statistics (when `settings.attention`). */
+  attention?: ClipAttention;
+}
+
 export async function evaluateSplit(
   model: AttentionModel,
   split: FeatureSplit,
   settings: EvaluationSettings,
 ): Promise<EvaluationResult> {
+  const outcomes = await evaluateClips(model, split, clipsOf(split, settings), settings);
+  return assembleResults(split.videos, model.options, outcomes);
+}
+
+/**
+ * Runs `clips` (a run of clipsOf's list; a run that starts at a multiple of batchSize makes the very batches
+ * the whole split makes, so a split evaluated in runs on several machines gives the same numbers).
+ */
+export async function evaluateClips(
+  model: AttentionModel,
+  split: FeatureSplit,
+  clips: readonly Clip[],
+  settings: EvaluationSettings,
+): Promise<ClipOutcome[]> {
   const { multilabel, nActions, locations } = model.options;
-  const clips = clipsOf(split, settings);
-  const perVideo = new Map<number, { clip: ClipResult; score: number[]; prediction: number }[]>();
-  const attention = new Map<number, AttentionSummer>();
+  const outcomes: ClipOutcome[] = [];
 
   const absorb = (batch: readonly Clip[], out: StepOutputs, T: number): void => {
     const B = batch.length;
@@ -137,14 +166,13 @@ export async function evaluateSplit(
         result.probs = steps;
         result.alpha = stepsOf(out.alphas, T, B, b, locations);
       }
-      if (settings.attention) {
-        const summer = attention.get(clip.video) ?? new AttentionSummer(locations);
-        summer.addClip(out.alphas, T, B, b);
-        attention.set(clip.video, summer);
-      }
-      const list = perVideo.get(clip.video) ?? [];
-      list.push({ clip: result, score, prediction: single ? single.prediction : -1 });
-      perVideo.set(clip.video, list);
+      outcomes.push({
+        video: clip.video,
+        clip: result,
+        score,
+        prediction: single ? single.prediction : -1,
+        ...(settings.attention ? { attention: clipAttention(out.alphas, T, B, b, locations) } : {}),
+      });
     });
   };
 
@@ -178,10 +206,25 @@ export async function evaluateSplit(
     await Promise.allSettled(queue.map((q) => q.out));
     if (owned) await pool?.close();
   }
+  return outcomes;
+}
 
-  const videos: VideoResult[] = [];
+/** Video results (majority vote or mean scores, attention statistics) and metrics from clip outcomes in clip order. */
+export function assembleResults(
+  videos: readonly { file: string; label: number | number[] }[],
+  options: Pick<AttentionModel['options'], 'multilabel' | 'nActions' | 'locations'>,
+  outcomes: readonly ClipOutcome[],
+): EvaluationResult {
+  const { multilabel, nActions, locations } = options;
+  const perVideo = new Map<number, ClipOutcome[]>();
+  for (const o of outcomes) {
+    const list = perVideo.get(o.video) ?? [];
+    list.push(o);
+    perVideo.set(o.video, list);
+  }
+  const results: VideoResult[] = [];
   for (const [index, list] of [...perVideo.entries()].sort((a, b) => a[0] - b[0])) {
-    const video = split.videos[index];
+    const video = videos[index];
     const entry: VideoResult = {
       index,
       file: video.file,
@@ -189,26 +232,29 @@ export async function evaluateSplit(
       scores: meanOf(list.map((c) => c.score)),
       clips: list.map((c) => c.clip),
     };
-    const summed = attention.get(index);
-    if (summed) entry.attention = summed.result();
+    if (list.some((c) => c.attention)) {
+      const summer = new AttentionSummer(locations);
+      for (const c of list) if (c.attention) summer.add(c.attention);
+      entry.attention = summer.result();
+    }
     if (!multilabel)
       entry.prediction = majorityVote(
         list.map((c) => c.prediction),
         nActions,
       );
-    videos.push(entry);
+    results.push(entry);
   }
   const metrics = multilabel
     ? multilabelMetrics(
-        videos.map((v) => v.label as number[]),
-        videos.map((v) => v.scores),
+        results.map((v) => v.label as number[]),
+        results.map((v) => v.scores),
       )
     : classificationMetrics(
-        videos.map((v) => v.label as number),
-        videos.map((v) => v.prediction as number),
+        results.map((v) => v.label as number),
+        results.map((v) => v.prediction as number),
         nActions,
       );
-  return { videos, metrics };
+  return { videos: results, metrics };
 }
 
 /** The number model selection maximises: video accuracy, or mAP for multi-label models. */

@@ -48,6 +48,10 @@ ${presets}
   --overwrite            start afresh even if --out holds features made differently
   --cache-dir DIR        where downloaded backbones are kept (default ~/.cache/glimpse)
   --backend B            tensorflow-gpu | tensorflow | wasm | cpu (default: the fastest that loads)
+  --queue URL            redis://HOST:PORT[/DB]: split the videos into jobs for 'glimpse worker's on other
+                         machines (--out must be a folder they all see at the same path); the splits are
+                         the same bytes as without --queue. Running it again resumes from complete shards.
+  --videos-per-job N     with --queue: videos per job (default 4)
 `;
 
 const FLAGS = {
@@ -71,6 +75,8 @@ const FLAGS = {
   overwrite: { type: 'boolean' },
   'cache-dir': { type: 'string' },
   backend: { type: 'string' },
+  queue: { type: 'string' },
+  'videos-per-job': { type: 'string' },
 } as const;
 
 function optionalNumber(value: string | undefined, flag: string): number | undefined {
@@ -119,26 +125,42 @@ async function run(argv: string[]): Promise<number> {
     `backbone: ${backbone.id}, input ${backbone.inputSize}×${backbone.inputSize}, map ${backbone.K}×${backbone.K}×${backbone.D}\n`,
   );
   const progress = new ProgressLine();
+  const common = {
+    videosDir,
+    kind,
+    outDir,
+    backbone,
+    fps,
+    batch,
+    clipLength,
+    dataset,
+    compression,
+    overwrite: Boolean(v.overwrite),
+    invokedAs: ['glimpse', 'extract', ...argv].join(' '),
+    log: (line: string) => {
+      progress.done();
+      process.stderr.write(`${line}\n`);
+    },
+  };
   let report;
   try {
-    report = await extractFeatures({
-      videosDir,
-      kind,
-      outDir,
-      backbone,
-      fps,
-      batch,
-      clipLength,
-      dataset,
-      compression,
-      overwrite: Boolean(v.overwrite),
-      invokedAs: ['glimpse', 'extract', ...argv].join(' '),
-      log: (line) => {
-        progress.done();
-        process.stderr.write(`${line}\n`);
-      },
-      onProgress: (p, detail) => progress.update(detail.split, p.fraction, progressDetail(p)),
-    });
+    if (v.queue !== undefined) {
+      const { runQueuedExtraction } = await import('../queue/extraction.ts');
+      report = await runQueuedExtraction(
+        {
+          ...common,
+          queue: v.queue,
+          backboneSpec: { spec: v.backbone ?? 'builtin', ...(v.node ? { node: v.node } : {}) },
+          videosPerJob: intFlag(v['videos-per-job'], 'videos-per-job', 4),
+        },
+        { log: common.log, onProgress: (p) => progress.update('queue', p.fraction, progressDetail(p)) },
+      );
+    } else {
+      report = await extractFeatures({
+        ...common,
+        onProgress: (p, detail) => progress.update(detail.split, p.fraction, progressDetail(p)),
+      });
+    }
   } finally {
     progress.done();
   }

@@ -9,6 +9,7 @@ import { predictCommand } from './predict.ts';
 import { serveCommand } from './serve.ts';
 import { synthCommand } from './synth.ts';
 import { trainCommand } from './train.ts';
+import { workerCommand } from './worker.ts';
 
 const COMMANDS: Command[] = [
   predictCommand,
@@ -20,6 +21,7 @@ const COMMANDS: Command[] = [
   importCommand,
   benchCommand,
   serveCommand,
+  workerCommand,
 ];
 
 function overview(): string {

@@ -89,8 +89,8 @@ export interface ExtractReport {
   stopped?: string;
 }
 
-/** What must not change between an interrupted run and its continuation. */
-interface ExtractionSettings {
+/** What must not change between an interrupted run and its continuation (or a queued run's shards). */
+export interface ExtractionSettings {
   backbone: string;
   backboneModelSha256: string;
   backboneWeightsSha256: string;
@@ -106,17 +106,13 @@ interface ExtractionSettings {
   compression: string;
 }
 
-export async function extractFeatures(opts: ExtractOptions): Promise<ExtractReport> {
-  const fps = opts.fps ?? 30;
-  const batch = opts.batch ?? FEATURE_BATCH;
-  const clipLength = opts.clipLength ?? 30;
-  const log = opts.log ?? (() => {});
-  const { backbone } = opts;
-  const outDir = path.resolve(opts.outDir);
-  const manifest = await loadDatasetManifest(opts.kind, opts.videosDir, opts.dataset ?? {});
-  // No ffmpeg is the run's problem, not every video's: fail once, up front.
-  await locateFfmpeg();
-  const settings: ExtractionSettings = {
+export function extractionSettings(
+  backbone: Backbone,
+  fps: number,
+  manifest: DatasetManifest,
+  compression: 'none' | 'gzip',
+): ExtractionSettings {
+  return {
     backbone: backbone.id,
     backboneModelSha256: backbone.source.modelJsonSha256,
     backboneWeightsSha256: backbone.source.weightsSha256,
@@ -129,8 +125,21 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractRepo
     kind: manifest.kind,
     videosDir: manifest.root,
     splits: Object.fromEntries(manifest.splits.map((s) => [s.name, s.videos.map((v) => v.file)])),
-    compression: opts.compression ?? 'none',
+    compression,
   };
+}
+
+export async function extractFeatures(opts: ExtractOptions): Promise<ExtractReport> {
+  const fps = opts.fps ?? 30;
+  const batch = opts.batch ?? FEATURE_BATCH;
+  const clipLength = opts.clipLength ?? 30;
+  const log = opts.log ?? (() => {});
+  const { backbone } = opts;
+  const outDir = path.resolve(opts.outDir);
+  const manifest = await loadDatasetManifest(opts.kind, opts.videosDir, opts.dataset ?? {});
+  // No ffmpeg is the run's problem, not every video's: fail once, up front.
+  await locateFfmpeg();
+  const settings = extractionSettings(backbone, fps, manifest, opts.compression ?? 'none');
   const fresh = opts.overwrite || !(await matchesEarlierRun(outDir, settings, manifest));
   if (fresh) await clearEarlierRun(outDir, manifest);
   await mkdir(outDir, { recursive: true });
@@ -273,7 +282,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractRepo
   return report;
 }
 
-function finishRun(report: ExtractReport, started: number): void {
+export function finishRun(report: ExtractReport, started: number): void {
   const seconds = (performance.now() - started) / 1000;
   report.run.seconds = seconds;
   report.run.framesPerS = seconds > 0 ? report.run.frames / seconds : 0;
@@ -330,7 +339,7 @@ function skipDone(
 }
 
 /** True when `outDir` holds an earlier extraction with the same settings; throws when it holds something else. */
-async function matchesEarlierRun(
+export async function matchesEarlierRun(
   outDir: string,
   settings: ExtractionSettings,
   manifest: DatasetManifest,
@@ -362,7 +371,7 @@ function differences(before: Partial<ExtractionSettings>, now: ExtractionSetting
   return changed.length ? `${changed.join(', ')} changed` : 'settings changed';
 }
 
-async function clearEarlierRun(outDir: string, manifest: DatasetManifest): Promise<void> {
+export async function clearEarlierRun(outDir: string, manifest: DatasetManifest): Promise<void> {
   for (const split of manifest.splits) {
     const files = splitFiles(outDir, split.name);
     for (const file of [
@@ -391,7 +400,7 @@ async function earlierFailures(outDir: string): Promise<Map<string, string>> {
   return reasons;
 }
 
-function datasetInfo(
+export function datasetInfo(
   backbone: Backbone,
   fps: number,
   manifest: DatasetManifest,

@@ -5,9 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { asCancelled, etaFrom, type Progress } from '../../common/progress.ts';
-import { readCheckpoint } from '../../model/checkpoint/index.ts';
-import { openSplit } from '../../model/data/split.ts';
-import { evaluateSplit, type EvaluationResult, type VideoResult } from '../../model/evaluate.ts';
+import { readCheckpoint, type Checkpoint } from '../../model/checkpoint/index.ts';
+import { openSplit, type FeatureSplit } from '../../model/data/split.ts';
+import {
+  evaluateSplit,
+  type EvaluationResult,
+  type EvaluationSettings,
+  type VideoResult,
+} from '../../model/evaluate.ts';
 import { AttentionModel } from '../../model/model.ts';
 import { defaultWorkerCount } from '../../model/parallel/pool.ts';
 import type { ModelOptions } from '../../common/options.ts';
@@ -46,9 +51,45 @@ export interface EvaluationSpec {
   compare?: string;
 }
 
+/**
+ * Runs the model over the split's clips: evaluateSplit in this process by default; the queue's coordinator
+ * (main/queue) hands the clips to workers instead. `modelPath` is the checkpoint being evaluated.
+ */
+export type SplitEvaluator = (
+  modelPath: string,
+  model: AttentionModel,
+  split: FeatureSplit,
+  settings: EvaluationSettings,
+) => Promise<EvaluationResult>;
+
 export interface EvaluationHooks {
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  evaluateSplit?: SplitEvaluator;
+}
+
+/** A checkpoint and a split of a feature dataset, opened for each other (one-line errors on a mismatch). */
+export async function openForEvaluation(
+  modelPath: string,
+  dataset: string,
+  splitName: string,
+  multilabel: boolean,
+): Promise<{ checkpoint: Checkpoint; model: AttentionModel; split: FeatureSplit }> {
+  const checkpoint = await readCheckpoint(modelPath);
+  if (multilabel) checkpoint.options = { ...checkpoint.options, multilabel: true };
+  const model = AttentionModel.fromParameters(checkpoint.options, checkpoint.params);
+  try {
+    const split = await openSplit(dataset, splitName, {
+      locations: model.options.locations,
+      ctxDim: model.options.ctxDim,
+      multilabel: model.options.multilabel,
+      nClasses: model.options.nActions,
+    });
+    return { checkpoint, model, split };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
 }
 
 /** Exactly the JSON object `glimpse predict` / `glimpse evaluate` write. */
@@ -104,41 +145,41 @@ async function evaluateOne(spec: EvaluationSpec, hooks: EvaluationHooks): Promis
   const batchSize = checkCount('batchSize', spec.batchSize ?? 32);
   const keepSteps = spec.keepSteps ?? false;
   const backendName = spec.backendName ?? tf.getBackend();
-  const checkpoint = await readCheckpoint(spec.model);
-  if (spec.multilabel) checkpoint.options = { ...checkpoint.options, multilabel: true };
+  const opened = await openForEvaluation(spec.model, spec.dataset, spec.split, Boolean(spec.multilabel));
+  const { checkpoint } = opened;
+  using model = opened.model;
+  using split = opened.split;
   const maxlen = checkCount('maxlen', spec.maxlen ?? trainingNumber(checkpoint.training, 'maxlen') ?? 30);
   const lastN = checkCount('lastN', spec.lastN ?? trainingNumber(checkpoint.training, 'last_n') ?? maxlen);
-  using model = AttentionModel.fromParameters(checkpoint.options, checkpoint.params);
-  using split = await openSplit(spec.dataset, spec.split, {
-    locations: model.options.locations,
-    ctxDim: model.options.ctxDim,
-    multilabel: model.options.multilabel,
-    nClasses: model.options.nActions,
-  });
   const started = performance.now();
   let result: EvaluationResult;
   try {
-    result = await evaluateSplit(model, split, {
-      maxlen,
-      stride,
-      lastN,
-      batchSize,
-      workers: spec.workers ?? defaultWorkerCount(batchSize),
-      // Attention on the actor needs every step's attention; the report keeps it only when asked to.
-      keepSteps: keepSteps || spec.boxes !== undefined,
-      attention: spec.attention ?? true,
-      signal: hooks.signal,
-      onProgress: (done, total) => {
-        const rate = done / ((performance.now() - started) / 1000);
-        hooks.onProgress?.({
-          fraction: done / total,
-          rate,
-          rateUnit: 'clips/s',
-          eta: etaFrom(total - done, rate),
-          message: `${done}/${total} clips`,
-        });
+    result = await (hooks.evaluateSplit ?? ((_, m, sp, set) => evaluateSplit(m, sp, set)))(
+      spec.model,
+      model,
+      split,
+      {
+        maxlen,
+        stride,
+        lastN,
+        batchSize,
+        workers: spec.workers ?? defaultWorkerCount(batchSize),
+        // Attention on the actor needs every step's attention; the report keeps it only when asked to.
+        keepSteps: keepSteps || spec.boxes !== undefined,
+        attention: spec.attention ?? true,
+        signal: hooks.signal,
+        onProgress: (done, total) => {
+          const rate = done / ((performance.now() - started) / 1000);
+          hooks.onProgress?.({
+            fraction: done / total,
+            rate,
+            rateUnit: 'clips/s',
+            eta: etaFrom(total - done, rate),
+            message: `${done}/${total} clips`,
+          });
+        },
       },
-    });
+    );
   } catch (err) {
     if (hooks.signal?.aborted) throw asCancelled(hooks.signal.reason);
     throw err;
