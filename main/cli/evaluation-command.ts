@@ -1,4 +1,6 @@
 /** What `predict` and `evaluate` share: flags → runEvaluation → the results JSON and a headline. */
+import path from 'node:path';
+import type { Progress } from '../../common/progress.ts';
 import { chooseBackend } from '../../model/backend.ts';
 import { writeFileAtomic } from '../../model/atomic-file.ts';
 import { runEvaluation, type EvaluationReport, type EvaluationSpec } from '../workflows/evaluation.ts';
@@ -21,6 +23,7 @@ export const EVALUATION_FLAGS = {
   out: { type: 'string' },
   boxes: { type: 'string' },
   compare: { type: 'string' },
+  queue: { type: 'string' },
 } as const;
 
 export const EVALUATION_USAGE = `  --model M          checkpoint: our .h5, or a reference .npz with its .npz.pkl beside it
@@ -38,7 +41,10 @@ export const EVALUATION_USAGE = `  --model M          checkpoint: our .h5, or a 
                      share of the frame (ratio 1.0 = no better than uniform)
   --compare M2       a second checkpoint on the same split and stride: adds comparison (its report and the
                      paired statistics: McNemar's exact p, a paired bootstrap 95% interval on the accuracy
-                     or mAP difference over videos, per-class deltas, the videos where they disagree)`;
+                     or mAP difference over videos, per-class deltas, the videos where they disagree)
+  --queue URL        redis://HOST:PORT[/DB]: the clips go to 'glimpse worker's on other machines in jobs of
+                     whole batches (the model, the dataset and the folder of R.json must be at the same
+                     paths there; shards go to R.json.queue/); the report is the same as without --queue`;
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 const signedPct = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}`;
@@ -107,9 +113,23 @@ export async function runEvaluationCommand(
   const progress = new ProgressLine();
   let report: EvaluationReport;
   try {
-    report = await runEvaluation(spec, {
-      onProgress: (p) => progress.update(spec.split, p.fraction, progressDetail(p)),
-    });
+    const onProgress = (p: Progress) => progress.update(spec.split, p.fraction, progressDetail(p));
+    if (values.queue !== undefined) {
+      const { runQueuedEvaluation } = await import('../queue/evaluation.ts');
+      report = await runQueuedEvaluation(
+        spec,
+        { queue: values.queue, shardsDir: `${path.resolve(outPath)}.queue` },
+        {
+          onProgress,
+          log: (line) => {
+            progress.done();
+            process.stderr.write(`${line}\n`);
+          },
+        },
+      );
+    } else {
+      report = await runEvaluation(spec, { onProgress });
+    }
   } finally {
     progress.done();
   }

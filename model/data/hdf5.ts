@@ -98,10 +98,26 @@ export async function openHdf5(file: string, mode: 'r' | 'a'): Promise<H5File> {
 }
 
 /** Creates (or truncates) an HDF5 file for writing. */
-export async function createHdf5(file: string): Promise<H5File> {
+/**
+ * Runs synchronous h5wasm calls with HDF5's clock (emscripten's Date.now) at 0, so the object headers they
+ * write carry no wall-clock time: the same rows written the same way give the same file bytes (h5wasm
+ * cannot turn HDF5's track_times off). Safe because the calls are synchronous: nothing else runs meanwhile.
+ */
+export function atFixedTime<T>(fn: () => T): T {
+  const now = Date.now;
+  Date.now = () => 0;
+  try {
+    return fn();
+  } finally {
+    Date.now = now;
+  }
+}
+
+/** A new (truncated) HDF5 file; `fixedTime`: its root group's header without a wall-clock time (atFixedTime). */
+export async function createHdf5(file: string, opts: { fixedTime?: boolean } = {}): Promise<H5File> {
   const lib = await loadH5wasm();
   try {
-    return new lib.File(file, 'w');
+    return opts.fixedTime ? atFixedTime(() => new lib.File(file, 'w')) : new lib.File(file, 'w');
   } catch (err) {
     throw new Error(`${file}: cannot create HDF5 file (${errorLine(err)})`);
   }

@@ -2,6 +2,9 @@
  * Writing a split in the reference layout: `{split}_features.h5` with a chunked, resizable float32
  * `features` dataset (rows channel-major, appended video by video), then on finish() the text files.
  *
+ * HDF5 object headers carry no wall-clock time (atFixedTime): the same videos give the same file bytes,
+ * whether written in one run, resumed, or merged from a queue's shards.
+ *
  * Crash safety: after each complete video the HDF5 file is flushed and fsynced, then the video is
  * appended (fsynced) to `{split}_features.journal.jsonl`. Reopening with resume() trusts the journal
  * (or, for a finished split, the text files), drops rows past the last complete video, and carries on.
@@ -10,7 +13,15 @@ import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSy
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Module as h5wasmModule } from 'h5wasm/node';
-import { createHdf5, errorLine, getFloatMatrix, openHdf5, type Dataset, type H5File } from './hdf5.ts';
+import {
+  atFixedTime,
+  createHdf5,
+  errorLine,
+  getFloatMatrix,
+  openHdf5,
+  type Dataset,
+  type H5File,
+} from './hdf5.ts';
 import { locationMajorToChannelMajor } from './layout.ts';
 import { splitFiles } from './split.ts';
 import {
@@ -85,7 +96,7 @@ export class FeatureSplitWriter {
     await mkdir(dir, { recursive: true });
     // A framenum file from an earlier run would describe rows that are about to disappear.
     await rm(files.framenum, { force: true });
-    const h5 = await createHdf5(files.features);
+    const h5 = await createHdf5(files.features, { fixedTime: true });
     try {
       const width = L * D;
       const chunkRows = opts.chunkRows ?? Math.min(1024, Math.max(1, Math.floor((1 << 20) / (width * 4))));
@@ -93,16 +104,18 @@ export class FeatureSplitWriter {
         throw new Error(`${files.features}: chunkRows must be a positive integer`);
       }
       const gzip = opts.compression === 'gzip';
-      h5.create_dataset({
-        name: 'features',
-        data: new Float32Array(0),
-        shape: [0, width],
-        dtype: '<f',
-        maxshape: [null, width],
-        chunks: [chunkRows, width],
-        ...(gzip ? { compression: 'gzip' as const, compression_opts: opts.gzipLevel ?? 4 } : {}),
+      atFixedTime(() => {
+        h5.create_dataset({
+          name: 'features',
+          data: new Float32Array(0),
+          shape: [0, width],
+          dtype: '<f',
+          maxshape: [null, width],
+          chunks: [chunkRows, width],
+          ...(gzip ? { compression: 'gzip' as const, compression_opts: opts.gzipLevel ?? 4 } : {}),
+        });
+        h5.flush();
       });
-      h5.flush();
       const ds = await getFloatMatrix(h5, files.features, 'features');
       return new FeatureSplitWriter(dir, split, L, D, h5, ds, []);
     } catch (err) {
@@ -143,8 +156,10 @@ export class FeatureSplitWriter {
       let total = videos.reduce((a, v) => a + v.frames, 0);
       // Only an OS crash can lose flushed rows; then the videos they belonged to are dropped too.
       while (total > rows) total -= (videos.pop() as WrittenVideo).frames;
-      if (rows !== total) ds.resize([total, width]);
-      h5.flush();
+      atFixedTime(() => {
+        if (rows !== total) ds.resize([total, width]);
+        h5.flush();
+      });
       return new FeatureSplitWriter(dir, split, L, D, h5, ds, videos);
     } catch (err) {
       h5.close();
@@ -198,8 +213,10 @@ export class FeatureSplitWriter {
         n,
       );
       try {
-        ds.resize([at + n, this.width]);
-        ds.write_slice([[at, at + n]], rows);
+        atFixedTime(() => {
+          ds.resize([at + n, this.width]);
+          ds.write_slice([[at, at + n]], rows);
+        });
       } catch (err) {
         throw new Error(`${this.featuresPath}: cannot write rows ${at}..${at + n - 1} (${errorLine(err)})`);
       }
@@ -215,7 +232,7 @@ export class FeatureSplitWriter {
     if (current.frames === 0) throw new Error(`${this.featuresPath}: video ${current.file} has no frames`);
     // h5wasm's File.flush() drops H5Fflush's status, and with it a full disk: check it, so that a video
     // whose rows did not reach the disk is never journalled as complete.
-    if (h5wasmModule.flush(h5.file_id) < 0) {
+    if (atFixedTime(() => h5wasmModule.flush(h5.file_id)) < 0) {
       throw new Error(`${this.featuresPath}: cannot write to disk (full, or file size limit reached)`);
     }
     fsyncPath(this.featuresPath);
@@ -229,7 +246,8 @@ export class FeatureSplitWriter {
   /** Discards the open video's rows. */
   abortVideo(): void {
     if (!this.current) return;
-    this.dataset().resize([this.completeRows, this.width]);
+    const ds = this.dataset();
+    atFixedTime(() => ds.resize([this.completeRows, this.width]));
     this.current = null;
   }
 
@@ -256,7 +274,8 @@ export class FeatureSplitWriter {
   close(): void {
     if (this.journalFd !== null) closeSync(this.journalFd);
     this.journalFd = null;
-    this.h5?.close();
+    const h5 = this.h5;
+    if (h5) atFixedTime(() => h5.close());
     this.h5 = null;
   }
 
