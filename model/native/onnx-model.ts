@@ -4,7 +4,8 @@
  * dimensions are numbers or symbolic names. Field numbers are those of onnx.proto.
  */
 
-type Field = Uint8Array;
+/** An encoded field as its chunks in order: joined once at the end, so a large initializer is copied only once. */
+type Field = Uint8Array[];
 
 const utf8 = new TextEncoder();
 
@@ -21,25 +22,33 @@ function varint(value: number | bigint): number[] {
   return out;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+function concat(parts: readonly Field[]): Field {
+  return parts.flat();
+}
+
+function size(f: Field): number {
+  return f.reduce((n, chunk) => n + chunk.length, 0);
+}
+
+function join(f: Field): Uint8Array {
+  const out = new Uint8Array(size(f));
   let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+  for (const chunk of f) {
+    out.set(chunk, at);
+    at += chunk.length;
   }
   return out;
 }
 
 /** A varint field (wire type 0). */
 function int(field: number, value: number): Field {
-  return Uint8Array.from([...varint(field << 3), ...varint(value)]);
+  return [Uint8Array.from([...varint(field << 3), ...varint(value)])];
 }
 
 /** A length-delimited field (wire type 2): bytes, a string or an embedded message. */
-function bytes(field: number, payload: Uint8Array | string): Field {
-  const data = typeof payload === 'string' ? utf8.encode(payload) : payload;
-  return concat([Uint8Array.from([...varint((field << 3) | 2), ...varint(data.length)]), data]);
+function bytes(field: number, payload: Field | string): Field {
+  const data = typeof payload === 'string' ? [utf8.encode(payload)] : payload;
+  return [Uint8Array.from([...varint((field << 3) | 2), ...varint(size(data))]), ...data];
 }
 
 const FLOAT = 1; // TensorProto.DataType.FLOAT
@@ -97,7 +106,10 @@ export interface OnnxInitializer {
 function initializer(t: OnnxInitializer): Field {
   const raw = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   // TensorProto: dims (1), data_type (2), name (8), raw_data (9, little-endian like the host).
-  return bytes(5, concat([...t.dims.map((d) => int(1, d)), int(2, FLOAT), bytes(8, t.name), bytes(9, raw)]));
+  return bytes(
+    5,
+    concat([...t.dims.map((d) => int(1, d)), int(2, FLOAT), bytes(8, t.name), bytes(9, [raw])]),
+  );
 }
 
 /** The serialised ModelProto of a graph over the default ONNX domain at `opset`. */
@@ -118,10 +130,12 @@ export function onnxModel(
     ...graph.inputs.map((v) => valueInfo(11, v)),
     ...graph.outputs.map((v) => valueInfo(12, v)),
   ]);
-  return concat([
-    int(1, 8), // ir_version 8 (opset 17's)
-    bytes(2, 'glimpse'), // producer_name
-    bytes(7, body),
-    bytes(8, concat([bytes(1, ''), int(2, opset)])),
-  ]);
+  return join(
+    concat([
+      int(1, 8), // ir_version 8 (opset 17's)
+      bytes(2, 'glimpse'), // producer_name
+      bytes(7, body),
+      bytes(8, concat([bytes(1, ''), int(2, opset)])),
+    ]),
+  );
 }

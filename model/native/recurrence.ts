@@ -30,13 +30,6 @@ export interface RecurrenceOutput {
 
 type Param = (name: string) => tf.Tensor;
 
-interface StepGraphs {
-  forward: NativeGraph;
-  backward: NativeGraph;
-}
-
-const graphs = new WeakMap<NativeMatMul, Map<string, StepGraphs>>();
-
 function n(op: string, inputs: string[], outputs: string[], attributes?: OnnxNode['attributes']): OnnxNode {
   return { op, inputs, outputs, attributes };
 }
@@ -48,28 +41,19 @@ function mul(out: string, a: string, b: string): OnnxNode {
 
 const v = (name: string, dims: (number | string)[]): OnnxValue => ({ name, dims });
 
-/** The weights multiplied at every step: U, W, Wd_att and (with the selector) W_sel. */
+/**
+ * The weights multiplied at every step (U, W, Wd_att and, with the selector, W_sel), built into the step graphs:
+ * onnxruntime then packs them once per graph instead of at every run, which makes the small per-step products about
+ * twice as fast; a graph costs ~30–50 ms to build at the UCF-11 shape against ~60 ms saved per pass.
+ */
 type StepWeights = { name: string; dims: number[]; data: Float32Array }[];
 
-function stepWeightValues(dim: number, selector: boolean): OnnxValue[] {
-  const G = 4 * dim;
-  return [
-    v('U', [dim, G]),
-    v('W', ['D', G]),
-    v('Wd', [dim, 'D']),
-    v('Temp', [1]),
-    v('One', [1]),
-    ...(selector ? [v('Wsel', [dim, 1])] : []),
-  ];
-}
+/** Fed at every run: the temperature and the constant 1. */
+const CONSTANTS = [v('Temp', [1]), v('One', [1])];
 
-/**
- * One step forward. `baked`: the weights built into the graph (onnxruntime then packs them once, which makes the
- * small per-step products about twice as fast) instead of fed at every run.
- */
-function forwardModel(dim: number, selector: boolean, baked: StepWeights | null): Uint8Array {
+/** One step forward, with the step weights built in. */
+function forwardModel(dim: number, selector: boolean, weights: StepWeights): Uint8Array {
   const [B, L, D, d, G] = ['B', 'L', 'D', dim, 4 * dim];
-  const bakedNames = new Set((baked ?? []).map((w) => w.name));
 
   // Forward: S = h·Wd, A = tanh(P + S), E = (A·u + c)·temperature, α = softmax(E), z = gate·(α·X),
   // gates = h·U + z·W + b, then the cell and the mask's carry-over (m·new + (1 − m)·previous).
@@ -121,7 +105,7 @@ function forwardModel(dim: number, selector: boolean, baked: StepWeights | null)
     {
       name: 'recurrence_step',
       nodes: forward,
-      initializers: baked ?? [],
+      initializers: weights,
       inputs: [
         v('P', [B, L, D]),
         v('X', [B, L, D]),
@@ -131,7 +115,7 @@ function forwardModel(dim: number, selector: boolean, baked: StepWeights | null)
         v('Uatt', [D, 1]),
         v('Ctt', [1]),
         v('Bias', [G]),
-        ...stepWeightValues(d, selector).filter((w) => !bakedNames.has(w.name)),
+        ...CONSTANTS,
         ...(selector ? [v('Bsel', [1])] : []),
       ],
       outputs: [
@@ -149,7 +133,8 @@ function forwardModel(dim: number, selector: boolean, baked: StepWeights | null)
   );
 }
 
-function backwardModel(dim: number, selector: boolean): Uint8Array {
+/** One step's gradient, with the step weights built in. */
+function backwardModel(dim: number, selector: boolean, weights: StepWeights): Uint8Array {
   const [B, L, D, d, G] = ['B', 'L', 'D', dim, 4 * dim];
   // Backward from dH (into h_t), dC (into c_t), dAlphaExt and dZExt (from the layers above): the cell and gates,
   // z·W and h·U, the selector, α·X, the softmax, the energies and tanh, h·Wd.
@@ -224,6 +209,7 @@ function backwardModel(dim: number, selector: boolean): Uint8Array {
     {
       name: 'recurrence_step_gradient',
       nodes: backward,
+      initializers: weights,
       inputs: [
         v('dH', [B, d]),
         v('dC', [B, d]),
@@ -238,7 +224,7 @@ function backwardModel(dim: number, selector: boolean): Uint8Array {
         v('X', [B, L, D]),
         v('Zr', [B, D]),
         v('Urow', [D]),
-        ...stepWeightValues(d, selector),
+        ...CONSTANTS,
         ...(selector ? [v('Gate', [B, 1])] : []),
       ],
       outputs: [
@@ -256,44 +242,42 @@ function backwardModel(dim: number, selector: boolean): Uint8Array {
   );
 }
 
-function stepGraphs(engine: NativeMatMul, dim: number, selector: boolean): StepGraphs {
-  let byShape = graphs.get(engine);
-  if (!byShape) graphs.set(engine, (byShape = new Map()));
-  const key = `${dim}/${selector}`;
-  let made = byShape.get(key);
-  if (!made) {
-    made = {
-      forward: engine.compile(forwardModel(dim, selector, null)),
-      backward: engine.compile(backwardModel(dim, selector)),
-    };
-    byShape.set(key, made);
-  }
-  return made;
+/**
+ * The step graphs for one set of weights: one set per engine, freed when the weights change (a training step, a new
+ * model); evaluation and inference reuse theirs for every batch.
+ */
+interface StepGraphs {
+  ids: tf.DataId[];
+  forward: NativeGraph;
+  backward: NativeGraph | null;
+  disposed: boolean;
 }
 
-/**
- * The forward graph with the weights built in, for the last weights seen twice in a row (evaluation and inference
- * run many batches with one set; a training step changes them, so it keeps feeding them). One per engine: the one
- * before is freed.
- */
-const bakedForward = new WeakMap<NativeMatMul, { ids: tf.DataId[]; graph: NativeGraph | null }>();
+const current = new WeakMap<NativeMatMul, StepGraphs>();
 
-function forwardGraph(
+function stepGraphs(
   engine: NativeMatMul,
   dim: number,
   selector: boolean,
   weights: tf.Tensor[],
   values: StepWeights,
-): NativeGraph {
+): StepGraphs {
   const ids = weights.map((w) => w.dataId);
-  const entry = bakedForward.get(engine);
-  if (entry && entry.ids.length === ids.length && entry.ids.every((id, i) => id === ids[i])) {
-    entry.graph ??= engine.compile(forwardModel(dim, selector, values));
-    return entry.graph;
+  const entry = current.get(engine);
+  if (entry && entry.ids.length === ids.length && entry.ids.every((id, i) => id === ids[i])) return entry;
+  if (entry) {
+    entry.forward.dispose();
+    entry.backward?.dispose();
+    entry.disposed = true;
   }
-  entry?.graph?.dispose();
-  bakedForward.set(engine, { ids, graph: null });
-  return stepGraphs(engine, dim, selector).forward;
+  const made = {
+    ids,
+    forward: engine.compile(forwardModel(dim, selector, values)),
+    backward: null,
+    disposed: false,
+  };
+  current.set(engine, made);
+  return made;
 }
 
 function host(t: tf.Tensor): Float32Array {
@@ -372,19 +356,16 @@ export function fusedRecurrence(
       args.slice(0, inputs.length) as tf.Tensor[]
     ).map(host);
     const constants = {
-      U: { data: u, dims: [d, G] },
-      W: { data: w, dims: [D, G] },
-      Wd: { data: wd, dims: [d, D] },
       Temp: { data: Float32Array.of(options.temperatureInverse), dims: [1] },
       One: { data: ONE, dims: [1] },
-      ...(selector ? { Wsel: { data: wSel, dims: [d, 1] } } : {}),
     };
-    const stepForward = forwardGraph(engine, d, selector, stepWeightTensors, [
+    const weights: StepWeights = [
       { name: 'Wd', dims: [d, D], data: wd },
       { name: 'U', dims: [d, G], data: u },
       { name: 'W', dims: [D, G], data: w },
       ...(selector ? [{ name: 'Wsel', dims: [d, 1], data: wSel }] : []),
-    ]);
+    ];
+    const graphs = stepGraphs(engine, d, selector, stepWeightTensors, weights);
     const projected = engine.project(features, wc, bAtt, T * B * L, D, D);
     const out = new Float32Array(size);
     const hs = out.subarray(0, T * B * d);
@@ -394,7 +375,7 @@ export function fusedRecurrence(
     let h = h0;
     let c = c0;
     for (let t = 0; t < T; t++) {
-      const r = stepForward.run(
+      const r = graphs.forward.run(
         {
           P: { data: projected.subarray(t * step, (t + 1) * step), dims: [B, L, D] },
           X: { data: features.subarray(t * step, (t + 1) * step), dims: [B, L, D] },
@@ -426,6 +407,18 @@ export function fusedRecurrence(
     }
 
     const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
+      // This pass's weights' graph: the shared one, or one for this call alone if newer weights replaced it.
+      const once = graphs.disposed ? engine.compile(backwardModel(d, selector, weights)) : null;
+      try {
+        return backward(
+          dy,
+          once ?? (graphs.backward ??= engine.compile(backwardModel(d, selector, weights))),
+        );
+      } finally {
+        once?.dispose();
+      }
+    };
+    const backward = (dy: tf.Tensor, graph: NativeGraph): tf.Tensor[] => {
       const g = host(dy);
       const dHs = g.subarray(0, T * B * d);
       const dZs = g.subarray(T * B * d, T * B * (d + D));
@@ -444,7 +437,7 @@ export function fusedRecurrence(
         const s = saved[t];
         const incoming = dHs.subarray(t * B * d, (t + 1) * B * d);
         for (let k = 0; k < incoming.length; k++) dH[k] += incoming[k];
-        const r = stepGraphs(engine, d, selector).backward.run(
+        const r = graph.run(
           {
             dH: { data: dH, dims: [B, d] },
             dC: { data: dC, dims: [B, d] },
