@@ -26,7 +26,15 @@ export interface CompareRequest {
 export function benchOtherBackend(r: CompareRequest, signal?: AbortSignal): Promise<BackendFigures> {
   const args = [GLIMPSE, 'bench', '--backend', r.backend, '--shape', r.shape, '--batch', String(r.batch)];
   args.push('--iters', String(r.iters), '--workers', String(r.workers));
-  args.push('--no-peer', '--no-extract', '--no-evaluate', '--no-convergence', '--no-compare', '--json');
+  args.push(
+    '--no-peer',
+    '--no-extract',
+    '--no-evaluate',
+    '--no-convergence',
+    '--no-queue',
+    '--no-compare',
+    '--json',
+  );
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], signal });
     let stdout = '';

@@ -23,6 +23,8 @@ import { type BackendFigures, benchOtherBackend } from '../bench/compare-backend
 import { type ConvergenceFigure, convergenceSetup, runConvergence } from '../bench/convergence.ts';
 import { PARAM_INITS } from '../../common/options.ts';
 import { benchExtraction, type ExtractionBenchResult } from '../features/bench.ts';
+import { haveRedisServer } from '../bench/local-queue.ts';
+import { benchQueue, QUEUE_BENCH_VIDEOS, type QueueBenchResult } from '../bench/queue.ts';
 import { choiceFlag, type Command, intFlag, parseFlags, UsageError } from './command.ts';
 
 const CONVERGENCE_TARGET = 0.9;
@@ -59,6 +61,11 @@ divides it by the fastest sgemm the peer measured (the machine's matrix units, a
   --python P         interpreter for the peer (default /usr/bin/python3)
   --no-extract       skip the extraction figures (frames/s end to end and decoding alone, built-in backbone
                      on a generated synthetic set)
+  --no-queue         skip the queue figures (also skipped when redis-server is not on PATH): extraction
+                     frames/s of a synthetic set through a local Redis with 1, then 2 'glimpse worker'
+                     processes (built-in backbone), their ratio, and the queue's overhead per job (time with
+                     1 worker minus the same extraction without a queue, over the jobs)
+  --queue-videos N   videos per class of that set (4 classes, 150 frames each; default ${QUEUE_BENCH_VIDEOS})
   --ui               also the UI figures (headless chromium against browser mode, see main/bench/ui.ts):
                      overlay playback frames/s at 640×480, deep link → first frame with its attention
                      (cached and new video), input latency while a training job runs
@@ -77,6 +84,8 @@ const FLAGS = {
   'no-peer': { type: 'boolean' },
   'no-extract': { type: 'boolean' },
   'no-convergence': { type: 'boolean' },
+  'no-queue': { type: 'boolean' },
+  'queue-videos': { type: 'string' },
   'convergence-epochs': { type: 'string' },
   'peer-threads': { type: 'string' },
   python: { type: 'string' },
@@ -161,6 +170,43 @@ interface Report {
   evaluation: EvaluationFigure[] | null;
   extraction: ExtractionBenchResult | null;
   convergence: { figures: ConvergenceFigure[]; maxEpochs: number } | null;
+  /** The queue's figures, or why they were skipped. */
+  queue: { figures?: QueueBenchResult; skipped?: string } | null;
+}
+
+function queueJson(q: QueueBenchResult): string {
+  return JSON.stringify({
+    name: 'queue-extract',
+    backend: q.backend,
+    backbone: q.backbone,
+    videos: q.videos,
+    frames: q.frames,
+    jobs: q.jobs,
+    videos_per_job: q.videosPerJob,
+    local_frames_per_s: round(q.local.framesPerS, 1),
+    workers: q.runs.map((r) => ({
+      workers: r.workers,
+      frames_per_s: round(r.framesPerS, 1),
+      seconds: round(r.seconds, 2),
+    })),
+    scaling_2_over_1: round(q.scaling, 3),
+    overhead_per_job_ms: round(q.overheadPerJobMs, 1),
+    load_avg_1min: { before: round(q.load.before, 2), after: round(q.load.after, 2) },
+  });
+}
+
+function queueLines(q: Report['queue']): string {
+  if (!q) return '';
+  if (!q.figures) return `queue: skipped (${q.skipped})\n`;
+  const f = q.figures;
+  const runs = f.runs.map(
+    (r) => `${r.workers} worker${r.workers === 1 ? '' : 's'} ${r.framesPerS.toFixed(1)}`,
+  );
+  return (
+    `queue (${f.backbone}, ${f.videos} videos, ${f.frames} frames, ${f.jobs} jobs of ${f.videosPerJob} videos): ` +
+    `${runs.join(', ')} frames/s (${f.scaling.toFixed(2)}× with 2), no queue ${f.local.framesPerS.toFixed(1)}; ` +
+    `overhead ${f.overheadPerJobMs.toFixed(0)} ms per job; load ${f.load.before.toFixed(1)} → ${f.load.after.toFixed(1)}\n`
+  );
 }
 
 function convergenceJson(r: Report, f: ConvergenceFigure, maxEpochs: number): string {
@@ -360,6 +406,7 @@ async function run(argv: string[]): Promise<number> {
   const peerThreads = v['no-peer'] ? [] : threadList(v['peer-threads']);
   const python = v.python ?? defaultPython();
   const maxEpochs = intFlag(v['convergence-epochs'], 'convergence-epochs', CONVERGENCE_EPOCHS);
+  const queueVideos = intFlag(v['queue-videos'], 'queue-videos', QUEUE_BENCH_VIDEOS);
 
   const compareWith = v.compare === undefined ? undefined : parseBackendName(v.compare, '--compare');
 
@@ -425,6 +472,17 @@ async function run(argv: string[]): Promise<number> {
     log('  extraction (built-in backbone, synthetic videos)…');
     extraction = await benchExtraction();
   }
+  let queue: Report['queue'] = null;
+  if (!v['no-queue']) {
+    if (!haveRedisServer()) {
+      queue = { skipped: 'redis-server is not on PATH' };
+    } else {
+      log('  queue (local redis-server, 1 then 2 glimpse workers, synthetic videos)…');
+      queue = {
+        figures: await benchQueue({ backendName: backend.name, videosPerClass: queueVideos, log }),
+      };
+    }
+  }
   let ui: { json: string; text: string }[] = [];
   if (v.ui) {
     log('  UI (headless chromium, browser mode)…');
@@ -446,6 +504,7 @@ async function run(argv: string[]): Promise<number> {
     evaluation,
     extraction,
     convergence,
+    queue,
   };
   if (v.json) {
     process.stdout.write(`${jsonLines(report)}\n`);
@@ -453,13 +512,15 @@ async function run(argv: string[]): Promise<number> {
     for (const f of convergence?.figures ?? [])
       process.stdout.write(`${convergenceJson(report, f, convergence?.maxEpochs ?? 0)}\n`);
     if (extraction) process.stdout.write(`${extractionJson(report, extraction)}\n`);
+    if (queue?.figures) process.stdout.write(`${queueJson(queue.figures)}\n`);
     for (const f of ui) process.stdout.write(`${f.json}\n`);
   } else {
     process.stdout.write(
       table(report) +
         evaluationLine(report) +
         (convergence ? convergenceLines(convergence) : '') +
-        (extraction ? extractionLine(extraction) : ''),
+        (extraction ? extractionLine(extraction) : '') +
+        queueLines(queue),
     );
     for (const f of ui) process.stdout.write(`${f.text}\n`);
   }

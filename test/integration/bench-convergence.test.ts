@@ -67,7 +67,7 @@ test('bench --json reports epochs to 90% validation accuracy for --init referenc
   const r = runGlimpse([
     'bench',
     ...['--shape', 'small', '--batch', '2', '--iters', '1', '--workers', '1'],
-    ...['--no-peer', '--no-extract', '--no-evaluate', '--no-compare', '--json'],
+    ...['--no-peer', '--no-extract', '--no-evaluate', '--no-queue', '--no-compare', '--json'],
     ...['--convergence-epochs', String(cap)],
   ]);
   assert.equal(r.code, 0, r.stderr);

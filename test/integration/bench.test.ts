@@ -45,6 +45,7 @@ test('bench --json prints a train and an infer line with positive rates (pool of
     '--no-extract',
     '--no-evaluate',
     '--no-convergence',
+    '--no-queue',
     '--json',
   ]);
   assert.equal(r.code, 0, r.stderr);
@@ -85,6 +86,7 @@ test('bench --json adds the extraction line: end to end and decoding alone, with
     '--no-peer',
     '--no-evaluate',
     '--no-convergence',
+    '--no-queue',
     '--json',
   ]);
   assert.equal(r.code, 0, r.stderr);
@@ -119,6 +121,7 @@ test('bench on onnx adds our wasm figures (child process) and evaluation in one 
     '--no-peer',
     '--no-extract',
     '--no-convergence',
+    '--no-queue',
     '--json',
   ]);
   assert.equal(r.code, 0, r.stderr);
@@ -182,6 +185,7 @@ test(
       '--no-extract',
       '--no-evaluate',
       '--no-convergence',
+      '--no-queue',
       '--json',
     ]);
     assert.equal(r.code, 0, r.stderr);
@@ -225,6 +229,7 @@ test('a missing interpreter leaves our figures and names the peer problem', () =
     '/nonexistent/python3',
     '--no-evaluate',
     '--no-convergence',
+    '--no-queue',
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^train\s+\d/m);
