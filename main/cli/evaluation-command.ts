@@ -24,6 +24,7 @@ export const EVALUATION_FLAGS = {
   boxes: { type: 'string' },
   compare: { type: 'string' },
   queue: { type: 'string' },
+  'batches-per-job': { type: 'string' },
 } as const;
 
 export const EVALUATION_USAGE = `  --model M          checkpoint: our .h5, or a reference .npz with its .npz.pkl beside it
@@ -44,7 +45,8 @@ export const EVALUATION_USAGE = `  --model M          checkpoint: our .h5, or a 
                      or mAP difference over videos, per-class deltas, the videos where they disagree)
   --queue URL        redis://HOST:PORT[/DB]: the clips go to 'glimpse worker's on other machines in jobs of
                      whole batches (the model, the dataset and the folder of R.json must be at the same
-                     paths there; shards go to R.json.queue/); the report is the same as without --queue`;
+                     paths there; shards go to R.json.queue/); the report is the same as without --queue
+  --batches-per-job N  with --queue: clip batches (of --batch-size) per job (default 8)`;
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 const signedPct = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}`;
@@ -118,7 +120,11 @@ export async function runEvaluationCommand(
       const { runQueuedEvaluation } = await import('../queue/evaluation.ts');
       report = await runQueuedEvaluation(
         spec,
-        { queue: values.queue, shardsDir: `${path.resolve(outPath)}.queue` },
+        {
+          queue: values.queue,
+          shardsDir: `${path.resolve(outPath)}.queue`,
+          batchesPerJob: intFlag(values['batches-per-job'], 'batches-per-job', 8),
+        },
         {
           onProgress,
           log: (line) => {

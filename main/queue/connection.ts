@@ -65,8 +65,11 @@ export async function checkQueueServer(target: QueueTarget, timeoutMs = 3000): P
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  // Connection errors also arrive as events; the awaited calls below carry them.
-  client.on('error', () => {});
+  // The cause of a failed connection arrives as an event; the awaited call only says it closed.
+  let cause: string | null = null;
+  client.on('error', (err: Error) => {
+    cause ??= err.message.split('\n')[0];
+  });
   try {
     await withTimeout(client.connect(), timeoutMs, `${target.label}: does not answer within ${timeoutMs} ms`);
     const info = await withTimeout(client.info('server'), timeoutMs, `${target.label}: INFO timed out`);
@@ -81,7 +84,9 @@ export async function checkQueueServer(target: QueueTarget, timeoutMs = 3000): P
     return version;
   } catch (err) {
     const line = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new Error(line.startsWith(target.label) ? line : `${target.label}: does not answer (${line})`);
+    throw new Error(
+      line.startsWith(target.label) ? line : `${target.label}: does not answer (${cause ?? line})`,
+    );
   } finally {
     client.disconnect();
   }

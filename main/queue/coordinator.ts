@@ -238,6 +238,8 @@ export async function runJobs<D extends QueueJobData, R>(
     if (existing && ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'].includes(state)) {
       outstanding.add(i);
     } else {
+      if (!shard.problem.endsWith(': missing'))
+        log(`job ${p.data.index}: ${shard.problem}; not merged, running the job again`);
       await removeShard(p.data.shardsDir, shardName(p.data.kind, p.data.index));
       await add(i);
     }

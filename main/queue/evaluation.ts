@@ -9,7 +9,7 @@
  * `spec` is runEvaluation's EvaluationSpec (compare, boxes, steps included); onProgress as for
  * runQueuedExtraction, in clips. The report's backend is the workers' (they must agree).
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { assembleResults, clipsOf, type ClipOutcome, type EvaluationResult } from '../../model/evaluate.ts';
 import { modelHash } from '../engine/models.ts';
@@ -134,6 +134,7 @@ export async function runQueuedEvaluation(
       },
       onProgress: undefined,
     });
+    await rm(shardsDir, { recursive: true, force: true });
     const backend = [...backends].join('+') || report.model.backend;
     const withBackend = (r: EvaluationReport): EvaluationReport => ({ ...r, model: { ...r.model, backend } });
     return report.comparison

@@ -94,8 +94,11 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
     }
   };
 
+  const connection = queueConnection(target);
   const worker = new Worker<QueueJobData, JobResult>(QUEUE_NAME, processor, {
-    connection: queueConnection(target),
+    connection,
+    // Seconds an idle worker blocks waiting for a job: also how long closing can wait for that call.
+    drainDelay: 1,
     name,
     concurrency: opts.concurrency ?? 1,
     lockDuration: opts.lockDurationMs ?? 30_000,
@@ -107,11 +110,14 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
   const stopped = new Promise<void>((resolve) =>
     signal.addEventListener('abort', () => resolve(), { once: true }),
   );
+  // Joined before saying so (and before a stop can close connections still being opened).
+  await worker.waitUntilReady();
   log(`worker ${name} on ${target.label} (glimpse ${GLIMPSE_VERSION}, backend ${opts.backendName})`);
   const running = worker.run();
   await Promise.race([stopped, running]);
   await worker.close();
   await running.catch(() => {});
+  connection.disconnect();
   backbones.dispose();
 }
 
