@@ -23,6 +23,8 @@ export class AppState {
   route = $state<Route>({ view: 'home' });
   status = $state<EngineStatus | null>(null);
   recent = $state<RecentFiles>({ models: [], videos: [], datasets: [] });
+  /** Queue URLs of earlier queued jobs, newest first (offered by the forms' Queue fields). */
+  queues = $state<string[]>([]);
   jobs = $state<JobInfo[]>([]);
   error = $state<GlimpseErrorData | null>(null);
   connection = $state<ConnectionState>({ connected: true, reason: null });
@@ -46,6 +48,7 @@ export class AppState {
       const [status, workspace] = await Promise.all([this.api.status(), this.api.workspace()]);
       this.status = status;
       this.recent = workspace.recent;
+      this.queues = workspace.queues;
       for (const job of workspace.jobs) this.#updateJob(job);
     } catch (err) {
       this.fail(err);
@@ -54,7 +57,9 @@ export class AppState {
 
   async refreshRecent(): Promise<void> {
     try {
-      this.recent = (await this.api.workspace()).recent;
+      const workspace = await this.api.workspace();
+      this.recent = workspace.recent;
+      this.queues = workspace.queues;
     } catch {
       // The recent list is a convenience; the banner is for what the user asked for.
     }
