@@ -2,10 +2,10 @@
  * The whole reference recurrence on the native engine, as one tfjs node: one LSTM layer with the reference attention
  * (one attention layer), the selector and the temperature as options, the mask's carry-over of padded columns.
  *
- * Per step, one onnxruntime session runs everything a step does — h·Wd_att, tanh, the energies, softmax, the context
- * α·X, the selector, the gates and the cell — and in the backward pass one session runs that step's gradient, written
- * out below (the same equations tfjs's own gradients give). The weights' gradients are one product over all steps
- * after the loop, and the context projection X·Wc_att + b_att is made for every step at once before it. tfjs sees
+ * Per step, one onnxruntime session runs everything a step does — its context projection X_t·Wc_att + b_att, h·Wd_att,
+ * tanh, the energies, softmax, the context α·X, the selector, the gates and the cell — and in the backward pass one
+ * session runs that step's gradient, written out below (the same equations tfjs's own gradients give). The weights'
+ * gradients, Wc_att's included, are one product over all steps after the loop. tfjs sees
  * only the node's inputs (h0, c0 and the recurrence's parameters) and its output (every step's h, z and α), instead
  * of some forty kernels per step and their gradients on its tape.
  */
@@ -42,7 +42,7 @@ function mul(out: string, a: string, b: string): OnnxNode {
 const v = (name: string, dims: (number | string)[]): OnnxValue => ({ name, dims });
 
 /**
- * The weights multiplied at every step (U, W, Wd_att and, with the selector, W_sel), built into the step graphs:
+ * The weights multiplied at every step (Wc_att, U, W, Wd_att and, with the selector, W_sel), built into the step graphs:
  * onnxruntime then packs them once per graph instead of at every run, which makes the small per-step products about
  * twice as fast; a graph costs ~30–50 ms to build at the UCF-11 shape against ~60 ms saved per pass.
  */
@@ -60,6 +60,9 @@ function forwardModel(dim: number, selector: boolean, weights: StepWeights): Uin
   const forward: OnnxNode[] = [
     n('MatMul', ['H', 'Wd'], ['S']),
     n('Unsqueeze', ['S'], ['S3'], { axes: [1] }),
+    // This step's context projection, made here so that it stays in cache for the tanh.
+    n('MatMul', ['X', 'Wc'], ['XW']),
+    n('Add', ['XW', 'Batt'], ['P']),
     n('Add', ['P', 'S3'], ['PS']),
     n('Tanh', ['PS'], ['A']),
     n('MatMul', ['A', 'Uatt'], ['E3']),
@@ -107,8 +110,8 @@ function forwardModel(dim: number, selector: boolean, weights: StepWeights): Uin
       nodes: forward,
       initializers: weights,
       inputs: [
-        v('P', [B, L, D]),
         v('X', [B, L, D]),
+        v('Batt', [D]),
         v('H', [B, d]),
         v('C', [B, d]),
         v('M', [B, 1]),
@@ -209,7 +212,7 @@ function backwardModel(dim: number, selector: boolean, weights: StepWeights): Ui
     {
       name: 'recurrence_step_gradient',
       nodes: backward,
-      initializers: weights,
+      initializers: weights.filter((w) => w.name !== 'Wc'), // the projection's gradient is made after the loop
       inputs: [
         v('dH', [B, d]),
         v('dC', [B, d]),
@@ -343,30 +346,30 @@ export function fusedRecurrence(
     ...(selector ? ['decoder_W_sel', 'decoder_b_sel'] : []),
   ];
   const inputs = [initial.h, initial.c, ...names.map(param)];
-  const stepWeightTensors = [
-    'decoder_Wd_att',
-    'decoder_U',
-    'decoder_W',
-    ...(selector ? ['decoder_W_sel'] : []),
-  ].map(param);
+  // The weights built into the step graphs, by graph name; their tensors also say when the graphs must be rebuilt.
+  const built: [string, string][] = [
+    ['Wc', 'decoder_Wc_att'],
+    ['Wd', 'decoder_Wd_att'],
+    ['U', 'decoder_U'],
+    ['W', 'decoder_W'],
+    ...(selector ? ([['Wsel', 'decoder_W_sel']] as [string, string][]) : []),
+  ];
   const size = T * B * (d + D + L);
 
   const node = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [h0, c0, wc, bAtt, wd, uAtt, ctt, u, w, bias, wSel, bSel] = (
-      args.slice(0, inputs.length) as tf.Tensor[]
-    ).map(host);
+    const values = (args.slice(0, inputs.length) as tf.Tensor[]).map(host);
+    const [h0, c0, , bAtt, , uAtt, ctt, , , bias, , bSel] = values;
     const constants = {
       Temp: { data: Float32Array.of(options.temperatureInverse), dims: [1] },
       One: { data: ONE, dims: [1] },
     };
-    const weights: StepWeights = [
-      { name: 'Wd', dims: [d, D], data: wd },
-      { name: 'U', dims: [d, G], data: u },
-      { name: 'W', dims: [D, G], data: w },
-      ...(selector ? [{ name: 'Wsel', dims: [d, 1], data: wSel }] : []),
-    ];
-    const graphs = stepGraphs(engine, d, selector, stepWeightTensors, weights);
-    const projected = engine.project(features, wc, bAtt, T * B * L, D, D);
+    const weightTensors = built.map(([, name]) => param(name));
+    const weights: StepWeights = built.map(([name], i) => ({
+      name,
+      dims: weightTensors[i].shape,
+      data: values[inputs.indexOf(weightTensors[i])],
+    }));
+    const graphs = stepGraphs(engine, d, selector, weightTensors, weights);
     const out = new Float32Array(size);
     const hs = out.subarray(0, T * B * d);
     const zs = out.subarray(T * B * d, T * B * (d + D));
@@ -377,7 +380,7 @@ export function fusedRecurrence(
     for (let t = 0; t < T; t++) {
       const r = graphs.forward.run(
         {
-          P: { data: projected.subarray(t * step, (t + 1) * step), dims: [B, L, D] },
+          Batt: { data: bAtt, dims: [D] },
           X: { data: features.subarray(t * step, (t + 1) * step), dims: [B, L, D] },
           H: { data: h, dims: [B, d] },
           C: { data: c, dims: [B, d] },
