@@ -177,6 +177,17 @@ describe('Datasets view in headless chromium', { skip: !HAVE_CHROMIUM && 'no /us
     const out = path.join(dir, 'videos-features');
     assert.equal(await view.getByLabel('Output folder', { exact: true }).inputValue(), out);
     await screenshot(page, 'datasets-3-video-folder');
+    // A queue URL that is not redis:// is refused in one line before any job starts; empty runs here.
+    const queue = view.getByLabel('Queue', { exact: true });
+    await queue.fill('http://127.0.0.1:6379');
+    await view.getByRole('button', { name: 'Extract features' }).click();
+    const banner = page.getByRole('alert');
+    await banner.waitFor();
+    const text = (await banner.textContent()) ?? '';
+    assert.match(text, /queue: expected a queue URL redis:\/\/HOST:PORT/);
+    assert.ok(!text.includes('\n'), text);
+    await page.getByRole('button', { name: 'Dismiss error' }).click();
+    await queue.fill('');
     await view.getByRole('button', { name: 'Extract features' }).click();
     await page.waitForFunction(
       (h) => (globalThis as unknown as { location: { hash: string } }).location.hash === h,
