@@ -1,7 +1,8 @@
 // Queued engine jobs (issue 9 item 4) on a real redis-server and one real `glimpse worker` process: an
 // extract job with `queue` reports its workers and queue jobs in the job list, ends 'done', and writes the
 // same features as a local extraction (sha256); a queued evaluate job gives the local job's report; a bad
-// queue URL is refused at the boundary, and a queue that does not answer fails the job in one line.
+// queue URL is refused at the boundary, a queue that does not answer fails the job in one line, and a
+// cancelled queued job leaves no waiting queue jobs behind.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
@@ -158,5 +159,55 @@ test(
     assert.equal(end.error?.code, 'bad-request');
     assert.match(end.error?.message ?? '', new RegExp(`^redis://127\\.0\\.0\\.1:${port}: does not answer`));
     assert.ok(!end.error?.message.includes('\n'));
+  },
+);
+
+test(
+  'cancelling a queued job takes its waiting queue jobs out of Redis and leaves it resumable',
+  { skip },
+  async () => {
+    // Database 1: no worker serves it, so every queue job of this run waits.
+    const url = `${redis.url}/1`;
+    let id = '';
+    const waiting = new Promise<JobInfo>((resolve) => {
+      const off = engine.subscribe((e: EngineEvent) => {
+        if (e.type === 'job' && e.job.id === id && (e.job.queue?.jobsTotal ?? 0) > 0) {
+          off();
+          resolve(e.job);
+        }
+      });
+    });
+    const outDir = path.join(fx.root, 'cancelled');
+    id = (
+      await engine.startJob({
+        kind: 'extract',
+        videosDir: fx.videos,
+        datasetKind: 'synth',
+        outDir,
+        queue: url,
+      })
+    ).id;
+    const seen = await waiting;
+    assert.equal(seen.queue?.jobsDone, 0);
+    const ended = new Promise<JobInfo>((resolve) => {
+      const off = engine.subscribe((e: EngineEvent) => {
+        if (e.type === 'job' && e.job.id === id && e.job.state !== 'running') {
+          off();
+          resolve(e.job);
+        }
+      });
+    });
+    await engine.cancelJob(id);
+    const end = await ended;
+    assert.equal(end.state, 'cancelled', JSON.stringify(end.error));
+    assert.equal(end.resumable, true);
+    const { Queue } = await import('bullmq');
+    const queue = new Queue('glimpse', { connection: { host: '127.0.0.1', port: redis.port, db: 1 } });
+    try {
+      const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+      assert.deepEqual(counts, { waiting: 0, paused: 0, delayed: 0, active: 0, prioritized: 0 });
+    } finally {
+      await queue.close();
+    }
   },
 );
