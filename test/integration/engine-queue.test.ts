@@ -1,8 +1,8 @@
 // Queued engine jobs (issue 9 item 4) on a real redis-server and one real `glimpse worker` process: an
 // extract job with `queue` reports its workers and queue jobs in the job list, ends 'done', and writes the
-// same features as a local extraction (rows via h5py, text files by sha256); a queued evaluate job gives the local job's report; a bad
-// queue URL is refused at the boundary, a queue that does not answer fails the job in one line, and a
-// cancelled queued job leaves no waiting queue jobs behind.
+// same features as a local extraction (rows via h5py, text files by sha256); a queued evaluate job gives
+// the local job's report; a bad queue URL is refused at the boundary, a queue that does not answer fails
+// the job in one line, and a cancelled queued job leaves no waiting queue jobs behind.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
