@@ -1,125 +1,24 @@
 /**
- * A real Redis and real `glimpse worker` processes for queue tests: Debian's redis-server on a free
- * loopback port with persistence off (its folder is a temp one, removed at stop), and workers started as
- * a lab starts them, each waited for until it has joined the queue.
+ * The queue tests' Redis and workers: the bench's throwaway queue (main/bench/local-queue.ts), with the
+ * workers on wasm, the backend the single-machine runs they are compared with use.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { REPO_ROOT } from './cli.ts';
+import {
+  haveRedisServer,
+  startLocalRedis,
+  startWorkerProcess,
+  type LocalRedis,
+  type WorkerProcess,
+} from '../../main/bench/local-queue.ts';
 
-export const HAVE_REDIS = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
+export { freePort, stopProcess } from '../../main/bench/local-queue.ts';
+export type TestRedis = LocalRedis;
+export type TestWorker = WorkerProcess;
 
-/** A loopback port nothing listens on (the OS's pick, released at once). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Waits until `port` accepts connections (or the process exits, or `timeoutMs` passes). */
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}) before listening`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`redis-server did not listen on ${port} within ${timeoutMs} ms`);
-}
-
-export interface TestRedis {
-  url: string;
-  port: number;
-  stop(): Promise<void>;
-}
+export const HAVE_REDIS = haveRedisServer();
 
 /** Starts redis-server on a free loopback port, no RDB/AOF files (its temp folder is removed at stop). */
-export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), 'glimpse-redis-'));
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: 'ignore' },
-  );
-  await waitForPort(port, child, 10_000);
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    stop: async () => {
-      await stopProcess(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+export const startRedis = (): Promise<TestRedis> => startLocalRedis();
 
-export interface TestWorker {
-  child: ChildProcess;
-  /** Everything it wrote to stderr so far. */
-  log(): string;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts `glimpse worker --queue URL` (wasm backend, short lock and stalled check so a killed worker's job
- * moves on within seconds) and waits for its "worker … on …" line.
- */
-export async function startWorker(url: string, args: string[] = []): Promise<TestWorker> {
-  const child = spawn(
-    process.execPath,
-    [
-      `${REPO_ROOT}bin/glimpse.js`,
-      'worker',
-      '--queue',
-      url,
-      '--lock-ms',
-      '4000',
-      '--stalled-check-ms',
-      '2000',
-      ...args,
-    ],
-    { env: { ...process.env, GLIMPSE_BACKEND: 'wasm' }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start within 60 s: ${stderr}`)), 60_000);
-    child.stderr?.on('data', (chunk: string) => {
-      stderr += chunk;
-      if (/^worker \S+ on /m.test(stderr)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited (${code}) before joining the queue: ${stderr}`));
-    });
-  });
-  return { child, log: () => stderr, stop: () => stopProcess(child) };
-}
-
-/** SIGTERM, then SIGKILL after 10 s; resolves once the process has exited. */
-export async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
+/** Starts `glimpse worker --queue URL` on wasm and waits until it has joined the queue. */
+export const startWorker = (url: string, args: string[] = []): Promise<TestWorker> =>
+  startWorkerProcess(url, args, { ...process.env, GLIMPSE_BACKEND: 'wasm' });
