@@ -35,7 +35,7 @@ export const EVALUATION_USAGE = `  --model M          checkpoint: our .h5, or a 
   --maxlen N         clip length in steps (default: the model's maxlen, else 30)
   --multilabel       treat the model as multi-label (sigmoid outputs, mAP)
   --batch-size N     clips per forward pass (default 32)
-  --backend B        tensorflow-gpu | tensorflow | wasm | cpu (default: the fastest that loads)
+  --backend B        tensorflow-gpu | tensorflow | onnx | wasm | cpu (default: the fastest that loads)
   --out R.json       results file (written atomically)
   --boxes DIR        videos folder with actor boxes (<video>.boxes.json, as glimpse synth writes): adds
                      metrics.attentionOnActor, the attention mass on the actor's grid cells against their

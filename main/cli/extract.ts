@@ -47,7 +47,7 @@ ${presets}
   --valid-fraction X     share of train held out for validation (ucf11, hmdb51, hollywood2)
   --overwrite            start afresh even if --out holds features made differently
   --cache-dir DIR        where downloaded backbones are kept (default ~/.cache/glimpse)
-  --backend B            tensorflow-gpu | tensorflow | wasm | cpu (default: the fastest that loads)
+  --backend B            tensorflow-gpu | tensorflow | onnx | wasm | cpu (default: the fastest that loads)
   --queue URL            redis://HOST:PORT[/DB]: split the videos into jobs for 'glimpse worker's on other
                          machines (--out must be a folder they all see at the same path); the splits are
                          the same bytes as without --queue. Running it again resumes from complete shards.

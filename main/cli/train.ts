@@ -51,7 +51,7 @@ validation score in M.h5, the last finished epoch in M.resume.h5 and a JSON-line
                            linear maps and their biases, U(±1/√dim) for the LSTM); recorded in the
                            checkpoint, and --resume keeps the checkpoint's
   --multilabel             sigmoid outputs and BCE; default: detected from the labels file
-  --backend B              tensorflow-gpu | tensorflow | wasm | cpu
+  --backend B              tensorflow-gpu | tensorflow | onnx | wasm | cpu
 `;
 
 const FLAGS = {

@@ -11,7 +11,7 @@ backbone, checkpoint or glimpse version differs from this machine's is refused w
 
   --queue URL            the Redis the coordinators use (Redis ≥ 7)
   --concurrency N        jobs at once in this process (default 1)
-  --backend B            tensorflow-gpu | tensorflow | wasm | cpu (default: the fastest that loads)
+  --backend B            tensorflow-gpu | tensorflow | onnx | wasm | cpu (default: the fastest that loads)
   --backbone B           serve extraction jobs of this backbone only (default: load what each job names)
   --cache-dir DIR        where downloaded backbones are kept (default ~/.cache/glimpse)
   --lock-ms N            a job's lock lasts N ms without renewal: how soon a dead worker's job moves on
