@@ -163,7 +163,7 @@ export class JobRunner {
     return structuredClone(job);
   }
 
-  /** Ends every running job's thread; they are kept as 'interrupted' (resumable where the work resumes). */
+  /** Stops every running job's thread; they are kept as 'interrupted' (resumable where the work resumes). */
   async close(): Promise<void> {
     this.closed = true;
     if (this.reserveTimer) clearTimeout(this.reserveTimer);
@@ -174,7 +174,7 @@ export class JobRunner {
       job.resumable = resumes(job.spec);
       job.finished = new Date().toISOString();
       if (live.pendingEmit) clearTimeout(live.pendingEmit);
-      if (live.thread) threads.push(live.thread.terminate());
+      if (live.thread) threads.push(live.thread.stop());
     }
     this.live.clear();
     this.queue.length = 0;

@@ -31,6 +31,8 @@ export class TaskThread {
   private running: Running | null = null;
   private exited = false;
   private cancelTimer: NodeJS.Timeout | null = null;
+  /** Settles (never rejects) when the running task has ended. */
+  private ended: Promise<void> = Promise.resolve();
 
   constructor(backend: string) {
     this.worker = bootWorker(backend);
@@ -57,11 +59,16 @@ export class TaskThread {
   run(task: Task, onProgress: TaskProgress = () => {}): Promise<TaskResult> {
     if (this.running) return Promise.reject(new GlimpseError('busy', 'task thread is busy'));
     if (this.exited) return Promise.reject(new GlimpseError('internal', 'task thread has exited'));
-    return new Promise((resolve, reject) => {
+    const result = new Promise<TaskResult>((resolve, reject) => {
       this.running = { resolve, reject, onProgress };
       this.worker.ref();
       this.post({ type: 'run', task });
     });
+    this.ended = result.then(
+      () => {},
+      () => {},
+    );
+    return result;
   }
 
   /** Asks the running task to stop; a task that ignores it for CANCEL_GRACE_MS ends with its thread. */
@@ -73,6 +80,21 @@ export class TaskThread {
       void this.terminate();
     }, CANCEL_GRACE_MS);
     this.cancelTimer.unref();
+  }
+
+  /**
+   * Ends the thread, a running task first asked to stop and waited for (CANCEL_GRACE_MS at most): a thread
+   * ended while native code runs a call for it (onnxruntime's session runs) takes the whole process down.
+   */
+  async stop(): Promise<void> {
+    if (this.running && !this.exited) {
+      this.post({ type: 'cancel' });
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, CANCEL_GRACE_MS)));
+      await Promise.race([this.ended, grace]);
+      clearTimeout(timer);
+    }
+    await this.terminate();
   }
 
   async terminate(): Promise<void> {
