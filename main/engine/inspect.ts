@@ -203,7 +203,7 @@ export class Inspector {
   }
 
   async close(): Promise<void> {
-    await this.thread?.terminate();
+    await this.thread?.stop();
     this.thread = null;
   }
 }

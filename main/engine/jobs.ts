@@ -178,7 +178,7 @@ export class JobRunner {
     }
     this.live.clear();
     this.queue.length = 0;
-    if (this.spare) threads.push(this.spare.terminate());
+    if (this.spare) threads.push(this.spare.end());
     this.spare = null;
     await Promise.all(threads);
     await this.save();
@@ -241,7 +241,7 @@ export class JobRunner {
       const error = toErrorData(err);
       this.settle(job, error.code === 'cancelled' ? 'cancelled' : 'failed', error);
     } finally {
-      await thread.terminate();
+      await thread.end();
     }
   }
 

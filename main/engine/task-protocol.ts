@@ -2,6 +2,7 @@
 import type { Progress } from '../../common/progress.ts';
 import type { GlimpseErrorData, JobSpec, JsonValue, QueueJobStatus } from './api.ts';
 import type { InspectPlan } from './inspect-task.ts';
+import type { ExitRequest } from '../../model/parallel/thread-end.ts';
 
 /** Where a job's work goes and what it works on, decided by the engine before the job starts. */
 export interface JobContext {
@@ -23,9 +24,11 @@ export type Task =
 
 export type TaskResult = { [key: string]: JsonValue };
 
-export type ToWorker = { type: 'run'; task: Task } | { type: 'cancel' };
+export type ToWorker = { type: 'run'; task: Task } | { type: 'cancel' } | ExitRequest;
 
 export type FromWorker =
+  /** The backend has loaded (or failed to): the thread is idle and may be left to the event loop. */
+  | { type: 'ready' }
   /** `queue`: a queued job's queue side, with each of its progress events. */
   | { type: 'progress'; progress: Progress; queue?: QueueJobStatus }
   | { type: 'done'; result: TaskResult }

@@ -1,8 +1,10 @@
 /**
  * The engine's side of a task worker thread: runs one task at a time, forwards progress, cancels by
- * asking the task to abort (and ends the thread when it does not stop within a grace period).
+ * asking the task to abort (and gives the thread up when it does not stop within a grace period).
+ * Threads are never terminated from outside while they may be inside onnxruntime (model/parallel/thread-end.ts).
  */
 import { Worker } from 'node:worker_threads';
+import { endThread } from '../../model/parallel/thread-end.ts';
 import type { Progress } from '../../common/progress.ts';
 import { GlimpseError } from './errors.ts';
 import type { QueueJobStatus } from './api.ts';
@@ -31,13 +33,13 @@ export class TaskThread {
   private running: Running | null = null;
   private exited = false;
   private cancelTimer: NodeJS.Timeout | null = null;
+  /** The backend is still loading: until it has, the thread keeps the process alive. */
+  private booting = true;
   /** Settles (never rejects) when the running task has ended. */
   private ended: Promise<void> = Promise.resolve();
 
   constructor(backend: string) {
     this.worker = bootWorker(backend);
-    // An idle thread (in reserve, or warm between inspects) does not keep the process alive.
-    this.worker.unref();
     this.worker.on('message', (message: FromWorker) => this.onMessage(message));
     this.worker.on('error', (err) =>
       this.fail(new GlimpseError('internal', `task thread failed: ${err.message.split('\n')[0]}`)),
@@ -71,21 +73,21 @@ export class TaskThread {
     return result;
   }
 
-  /** Asks the running task to stop; a task that ignores it for CANCEL_GRACE_MS ends with its thread. */
+  /**
+   * Asks the running task to stop; a task that ignores it for CANCEL_GRACE_MS is reported cancelled and its
+   * thread asked to exit.
+   */
   cancel(): void {
     if (!this.running || this.exited) return;
     this.post({ type: 'cancel' });
     this.cancelTimer ??= setTimeout(() => {
       this.fail(new GlimpseError('cancelled', 'cancelled'));
-      void this.terminate();
+      void this.end();
     }, CANCEL_GRACE_MS);
     this.cancelTimer.unref();
   }
 
-  /**
-   * Ends the thread, a running task first asked to stop and waited for (CANCEL_GRACE_MS at most): a thread
-   * ended while native code runs a call for it (onnxruntime's session runs) takes the whole process down.
-   */
+  /** Ends the thread, a running task first asked to stop and waited for (CANCEL_GRACE_MS at most). */
   async stop(): Promise<void> {
     if (this.running && !this.exited) {
       this.post({ type: 'cancel' });
@@ -94,22 +96,28 @@ export class TaskThread {
       await Promise.race([this.ended, grace]);
       clearTimeout(timer);
     }
-    await this.terminate();
+    await this.end();
   }
 
-  async terminate(): Promise<void> {
+  /** Ends the thread: it exits by itself between two native calls (thread-end.ts). */
+  async end(): Promise<void> {
     if (this.cancelTimer) clearTimeout(this.cancelTimer);
-    if (!this.exited) await this.worker.terminate();
+    if (!this.exited) await endThread(this.worker);
   }
 
   private post(message: ToWorker): void {
     this.worker.postMessage(message);
   }
 
+  /** An idle thread (in reserve, or warm between inspects) does not keep the process alive once booted. */
+  private releaseIfIdle(): void {
+    if (!this.exited && !this.booting && !this.running) this.worker.unref();
+  }
+
   private settle(): Running | null {
     const running = this.running;
     this.running = null;
-    if (!this.exited) this.worker.unref();
+    this.releaseIfIdle();
     if (this.cancelTimer) clearTimeout(this.cancelTimer);
     this.cancelTimer = null;
     return running;
@@ -120,7 +128,10 @@ export class TaskThread {
   }
 
   private onMessage(message: FromWorker): void {
-    if (message.type === 'progress') {
+    if (message.type === 'ready') {
+      this.booting = false;
+      this.releaseIfIdle();
+    } else if (message.type === 'progress') {
       this.running?.onProgress(message.progress, message.queue);
     } else if (message.type === 'done') {
       this.settle()?.resolve(message.result);

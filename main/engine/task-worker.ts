@@ -10,6 +10,7 @@ import { CancelledError } from '../../common/progress.ts';
 import { toErrorData } from './errors.ts';
 import { runJobTask } from './job-tasks.ts';
 import { runInspectPlan } from './inspect-task.ts';
+import { exitThread } from '../../model/parallel/thread-end.ts';
 import type { FromWorker, Task, TaskResult, ToWorker } from './task-protocol.ts';
 
 const port = parentPort;
@@ -18,7 +19,10 @@ if (!port) throw new Error('task-worker.ts must run as a worker thread');
 let controller: AbortController | null = null;
 // The backend starts loading as the thread boots, so a thread kept in reserve is ready for its first task.
 const backendReady = chooseBackend((workerData as { backend: string }).backend);
-backendReady.catch(() => {});
+backendReady.then(
+  () => post({ type: 'ready' }),
+  () => post({ type: 'ready' }),
+);
 
 function post(message: FromWorker): void {
   port?.postMessage(message);
@@ -38,6 +42,7 @@ port.on('message', (message: ToWorker) => {
     controller?.abort();
     return;
   }
+  if (message.type === 'exit') exitThread();
   controller = new AbortController();
   run(message.task).then(
     (result) => post({ type: 'done', result }),

@@ -23,6 +23,7 @@ import {
 } from './protocol.ts';
 import { copyTensorInto } from './host-copy.ts';
 import { nativeMatMul } from '../native/matmul-engine.ts';
+import { endThread } from './thread-end.ts';
 
 export interface PoolSettings {
   workers: number;
@@ -82,9 +83,10 @@ class PoolWorker {
     return this.input;
   }
 
-  async terminate(): Promise<void> {
+  /** Ends the thread, between two of its native calls (thread-end.ts). */
+  async end(): Promise<void> {
     this.failure ??= new Error('the worker pool is closed');
-    await this.worker.terminate();
+    await endThread(this.worker);
   }
 
   private settle(reply: WorkerReply): void {
@@ -233,7 +235,7 @@ export class WorkerPool {
   /** Ends every worker; later requests fail. Safe to call twice. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map((w) => w.end()));
   }
 
   private writeParameters(params: NamedArrays | ReadonlyMap<string, tf.Tensor>): void {

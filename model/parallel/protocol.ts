@@ -3,6 +3,7 @@ import type { ModelOptions } from '../../common/options.ts';
 import { parameterSpecs } from '../params.ts';
 import { sizeOf } from '../tensors.ts';
 import type { LossSettings } from '../train-step.ts';
+import type { ExitRequest } from './thread-end.ts';
 
 export type FeatureShape = [number, number, number, number];
 
@@ -35,7 +36,7 @@ export interface InferenceRequest {
   shape: FeatureShape;
 }
 
-export type WorkerRequest = InitRequest | GradientRequest | InferenceRequest;
+export type WorkerRequest = InitRequest | GradientRequest | InferenceRequest | ExitRequest;
 
 export interface ReadyReply {
   type: 'ready';

@@ -8,6 +8,7 @@ import { chooseBackend } from '../backend.ts';
 import { AttentionModel } from '../model.ts';
 import { microBatchGradients } from '../train-step.ts';
 import { copyTensorInto, tensorFromReusedBuffer } from './host-copy.ts';
+import { exitThread } from './thread-end.ts';
 import {
   type FeatureShape,
   type GradientReply,
@@ -126,6 +127,7 @@ async function infer(request: InferenceRequest): Promise<void> {
 }
 
 parentPort?.on('message', (request: WorkerRequest) => {
+  if (request.type === 'exit') exitThread();
   const work =
     request.type === 'init'
       ? init(request)
