@@ -1,7 +1,8 @@
 /**
  * A throwaway queue on this machine, for the bench and the tests: Debian's redis-server on a free loopback
- * port with persistence off (its folder a temp one, removed at stop), and `glimpse worker` processes started
- * as a lab starts them, each waited for until it has joined the queue.
+ * port (its folder a temp one, removed at stop), persistence off unless asked for (then it can be restarted
+ * mid-run as a lab's Redis is), and `glimpse worker` processes started as a lab starts them, each waited for
+ * until it has joined the queue.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,28 +50,58 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
 export interface LocalRedis {
   url: string;
   port: number;
+  /** Its folder (AOF files with persistence on); removed at stop. */
+  dir: string;
+  /**
+   * Stops redis-server with SIGTERM (with persistence on it syncs its AOF first, as a shutdown does),
+   * waits `downMs`, and starts it again on the same port and folder; resolves once it listens.
+   */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts redis-server on a free loopback port, writing no RDB or AOF file. */
-export async function startLocalRedis(): Promise<LocalRedis> {
+export interface LocalRedisOptions {
+  /**
+   * Keep the data across a restart: an append-only file fsynced on every write (appendfsync always, so
+   * nothing a client was told is written can be lost), in the temp folder. Default off: no RDB or AOF.
+   */
+  persistence?: boolean;
+}
+
+/** Starts redis-server on a free loopback port; writes no RDB or AOF file unless `persistence` is on. */
+export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<LocalRedis> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'glimpse-redis-'));
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: 'ignore' },
-  );
+  const args = [
+    ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir],
+    ...(opts.persistence ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+  ];
+  const launch = async (): Promise<ChildProcess> => {
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    try {
+      await waitForPort(port, child, 10_000);
+    } catch (err) {
+      await stopProcess(child);
+      throw err;
+    }
+    return child;
+  };
+  let child: ChildProcess;
   try {
-    await waitForPort(port, child, 10_000);
+    child = await launch();
   } catch (err) {
-    await stopProcess(child);
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    dir,
+    restart: async (downMs = 0) => {
+      await stopProcess(child);
+      await new Promise((r) => setTimeout(r, downMs));
+      child = await launch();
+    },
     stop: async () => {
       await stopProcess(child);
       rmSync(dir, { recursive: true, force: true });

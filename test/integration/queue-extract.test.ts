@@ -1,10 +1,11 @@
 /**
  * `glimpse extract --queue` on a real redis-server with real `glimpse worker` processes: the same split
- * files as a single-machine extraction (file sha256 and rows via h5py) with a worker SIGKILLed mid-job;
- * a SIGKILLed coordinator resumes from the complete shards (re-enqueuing only a shard cut short, which is
- * not merged); a worker pinned to another backbone refuses the job with the reason; SIGTERM returns a
- * worker's job to the queue; two coordinators on one output, a stopped Redis, a Redis older than 7 and an
- * output folder that cannot be written each give one line.
+ * files as a single-machine extraction (file sha256 and rows via h5py) with a worker SIGKILLed mid-job,
+ * and with Redis (its AOF on) restarted mid-run, which loses no job; a SIGKILLed coordinator resumes from
+ * the complete shards (re-enqueuing only a shard cut short, which is not merged); a worker pinned to
+ * another backbone refuses the job with the reason; SIGTERM returns a worker's job to the queue; two
+ * coordinators on one output, a stopped Redis, a Redis older than 7 and an output folder that cannot be
+ * written each give one line.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,6 +26,7 @@ import { after, before, test } from 'node:test';
 import { REPO_ROOT, runGlimpse, runPython } from '../support/cli.ts';
 import {
   freePort,
+  HAVE_REDIS,
   startRedis,
   startWorker,
   stopProcess,
@@ -33,6 +35,7 @@ import {
 } from '../support/redis.ts';
 import { BUILTIN_BACKBONE_DIR } from '../../main/features/backbone.ts';
 
+const skip = HAVE_REDIS ? false : 'redis-server is not on PATH';
 const tmp = mkdtempSync(path.join(tmpdir(), 'glimpse-queue-extract-'));
 const videos = path.join(tmp, 'videos');
 const baseline = path.join(tmp, 'baseline');
@@ -116,6 +119,7 @@ const shardSidecars = (out: string) =>
 const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
 
 before(async () => {
+  if (skip) return;
   const made = runGlimpse([
     ...['synth', '--out', videos, '--seed', '21', '--classes', '2', '--videos', '4', '--frames', '48'],
   ]);
@@ -131,55 +135,103 @@ before(async () => {
   workers.push(...(await Promise.all([worker(redis.url), worker(redis.url)])));
 });
 
-test('a queued extraction with a worker SIGKILLed mid-job writes the single-machine files byte for byte', async () => {
-  const out = path.join(tmp, 'killed-worker');
-  const run = coordinator(extractArgs(out, redis.url));
-  const victim = workers[0];
-  await until('the first worker to take a job', () => /job \S+: extract/.test(victim.log()));
-  victim.child.kill('SIGKILL');
-  const { code, stderr } = await run.done;
-  assert.equal(code, 0, stderr + victim.log());
-  assert.match(stderr, /its worker stopped answering; the job goes to another worker/);
-  assert.ok(!/: done → /.test(victim.log()), 'the killed worker finished no job');
-  assert.match(stderr, /8\/8 videos, \d workers/);
-  assert.deepEqual(fileHashes(out), fileHashes(baseline));
-  assert.equal(featureDigests(out), featureDigests(baseline));
-  assert.ok(!existsSync(path.join(out, '.queue')), 'the shards are removed after the merge');
-  const report = JSON.parse(readFileSync(path.join(out, 'extract-report.json'), 'utf8'));
-  assert.equal(report.complete, true);
-  workers.splice(0, 1, await worker(redis.url));
-});
+test(
+  'a queued extraction with a worker SIGKILLed mid-job writes the single-machine files byte for byte',
+  { skip },
+  async () => {
+    const out = path.join(tmp, 'killed-worker');
+    const run = coordinator(extractArgs(out, redis.url));
+    const victim = workers[0];
+    await until('the first worker to take a job', () => /job \S+: extract/.test(victim.log()));
+    victim.child.kill('SIGKILL');
+    const { code, stderr } = await run.done;
+    assert.equal(code, 0, stderr + victim.log());
+    assert.match(stderr, /its worker stopped answering; the job goes to another worker/);
+    assert.ok(!/: done → /.test(victim.log()), 'the killed worker finished no job');
+    assert.match(stderr, /8\/8 videos, \d workers/);
+    assert.deepEqual(fileHashes(out), fileHashes(baseline));
+    assert.equal(featureDigests(out), featureDigests(baseline));
+    assert.ok(!existsSync(path.join(out, '.queue')), 'the shards are removed after the merge');
+    const report = JSON.parse(readFileSync(path.join(out, 'extract-report.json'), 'utf8'));
+    assert.equal(report.complete, true);
+    workers.splice(0, 1, await worker(redis.url));
+  },
+);
 
-test('a SIGKILLed coordinator resumes from the complete shards; a shard cut short is not merged but redone', async () => {
-  const out = path.join(tmp, 'killed-coordinator');
-  const first = coordinator(extractArgs(out, redis.url));
-  await until('a first shard', () => shardSidecars(out).length >= 1);
-  first.child.kill('SIGKILL');
-  await first.done;
-  // The workers finish the jobs already queued, with no coordinator.
-  const doneLines = () =>
-    workers.flatMap((w) => w.log().split('\n')).filter((l) => l.includes(`: done → ${out}/.queue/extract-`));
-  await until('every queued job done', () => new Set(doneLines()).size === 8);
-  const doneBefore = doneLines().length;
-  const third = () => doneLines().filter((l) => l.endsWith('extract-000003.json')).length;
-  const thirdBefore = third();
-  truncateSync(path.join(out, '.queue', 'extract-000003.bin'), 100);
+test(
+  'Redis restarted mid-run (AOF on) loses nothing: the run completes with the single-machine files',
+  { skip },
+  async () => {
+    // Its own Redis, with persistence: the shared one has none, and a restart of it would lose its queue.
+    const durable = await startRedis({ persistence: true });
+    let w: TestWorker | undefined;
+    try {
+      // The default lock (30 s), as a lab runs it: a restart shorter than the lock leaves the running job its
+      // worker's (the tests' 4 s lock could lapse while Redis is down, and the job would run twice).
+      w = await worker(durable.url, ['--lock-ms', '30000']);
+      const out = path.join(tmp, 'redis-restart');
+      const run = coordinator(extractArgs(out, durable.url));
+      const log = w.log;
+      const doneLines = () => log().match(/: done → /g)?.length ?? 0;
+      await until('the worker to take a job', () => /job \S+: extract/.test(log()));
+      const doneAtStop = doneLines();
+      // Down for a second: both the coordinator's and the worker's connections see it go and come back.
+      await durable.restart(1000);
+      assert.ok(existsSync(path.join(durable.dir, 'appendonlydir')), 'the restarted Redis has its AOF');
+      const { code, stderr } = await run.done;
+      assert.equal(code, 0, stderr + w.log());
+      assert.ok(doneAtStop < 8, `the restart came mid-run (${doneAtStop} of 8 jobs were done)`);
+      // Lost jobs would show here: a job gone from the queue without its shard is added again.
+      assert.doesNotMatch(stderr, /running the job again|stopped answering/);
+      assert.equal(doneLines(), 8, 'each job ran once');
+      assert.match(stderr, /8\/8 videos, 1 workers/);
+      assert.equal(w.child.exitCode, null, 'the worker is still running');
+      assert.deepEqual(fileHashes(out), fileHashes(baseline));
+      assert.equal(featureDigests(out), featureDigests(baseline));
+    } finally {
+      await w?.stop();
+      await durable.stop();
+    }
+    assert.ok(!existsSync(durable.dir), 'no AOF files are left behind');
+  },
+);
 
-  const second = coordinator(extractArgs(out, redis.url));
-  const { code, stderr } = await second.done;
-  assert.equal(code, 0, stderr);
-  assert.match(stderr, /resuming: 7 of 8 jobs have complete shards/);
-  assert.match(
-    stderr,
-    /job 3: .*extract-000003\.bin: truncated or overlong \(100 bytes, its sidecar says \d+\); not merged, running the job again/,
-  );
-  // Worker logs are read worker by worker: count, not order, tells which job ran again.
-  assert.equal(doneLines().length, doneBefore + 1, 'only one job ran again');
-  assert.equal(third(), thirdBefore + 1, 'the job that ran again is the bad shard’s');
-  assert.deepEqual(fileHashes(out), fileHashes(baseline));
-});
+test(
+  'a SIGKILLed coordinator resumes from the complete shards; a shard cut short is not merged but redone',
+  { skip },
+  async () => {
+    const out = path.join(tmp, 'killed-coordinator');
+    const first = coordinator(extractArgs(out, redis.url));
+    await until('a first shard', () => shardSidecars(out).length >= 1);
+    first.child.kill('SIGKILL');
+    await first.done;
+    // The workers finish the jobs already queued, with no coordinator.
+    const doneLines = () =>
+      workers
+        .flatMap((w) => w.log().split('\n'))
+        .filter((l) => l.includes(`: done → ${out}/.queue/extract-`));
+    await until('every queued job done', () => new Set(doneLines()).size === 8);
+    const doneBefore = doneLines().length;
+    const third = () => doneLines().filter((l) => l.endsWith('extract-000003.json')).length;
+    const thirdBefore = third();
+    truncateSync(path.join(out, '.queue', 'extract-000003.bin'), 100);
 
-test('two coordinators on one output: the second refuses in one line', async () => {
+    const second = coordinator(extractArgs(out, redis.url));
+    const { code, stderr } = await second.done;
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /resuming: 7 of 8 jobs have complete shards/);
+    assert.match(
+      stderr,
+      /job 3: .*extract-000003\.bin: truncated or overlong \(100 bytes, its sidecar says \d+\); not merged, running the job again/,
+    );
+    // Worker logs are read worker by worker: count, not order, tells which job ran again.
+    assert.equal(doneLines().length, doneBefore + 1, 'only one job ran again');
+    assert.equal(third(), thirdBefore + 1, 'the job that ran again is the bad shard’s');
+    assert.deepEqual(fileHashes(out), fileHashes(baseline));
+  },
+);
+
+test('two coordinators on one output: the second refuses in one line', { skip }, async () => {
   const out = path.join(tmp, 'two');
   // On a database no worker serves, so the first coordinator keeps waiting.
   const url = `${redis.url}/3`;
@@ -196,31 +248,35 @@ test('two coordinators on one output: the second refuses in one line', async () 
   await stopProcess(first.child);
 });
 
-test('a worker pinned to another backbone refuses the job with the reason; SIGTERM stops a worker cleanly', async () => {
-  for (const w of workers.splice(0)) {
-    const exited = new Promise<number | null>((r) => w.child.once('exit', (code) => r(code)));
-    await w.stop();
-    assert.equal(await exited, 0);
-    assert.match(w.log(), /worker stopped\n$/);
-  }
-  // The built-in backbone with one weight changed: same shape, other features.
-  const other = path.join(tmp, 'other-backbone');
-  cpSync(BUILTIN_BACKBONE_DIR, other, { recursive: true });
-  const weights = readFileSync(path.join(other, 'weights.bin'));
-  weights.writeFloatLE(weights.readFloatLE(0) + 0.5, 0);
-  writeFileSync(path.join(other, 'weights.bin'), weights);
-  const url = `${redis.url}/4`;
-  workers.push(await worker(url, ['--backbone', other]));
-  const r = runGlimpse(extractArgs(path.join(tmp, 'refused'), url, '--videos-per-job', '8'));
-  assert.equal(r.code, 1);
-  const line = lastLine(r.stderr);
-  assert.match(
-    line,
-    /^glimpse extract: 3 of 3 jobs failed, nothing merged .*refuses: its backbone .*other-backbone differs from the run's builtin \(model\.json [0-9a-f]{12}…/,
-  );
-});
+test(
+  'a worker pinned to another backbone refuses the job with the reason; SIGTERM stops a worker cleanly',
+  { skip },
+  async () => {
+    for (const w of workers.splice(0)) {
+      const exited = new Promise<number | null>((r) => w.child.once('exit', (code) => r(code)));
+      await w.stop();
+      assert.equal(await exited, 0);
+      assert.match(w.log(), /worker stopped\n$/);
+    }
+    // The built-in backbone with one weight changed: same shape, other features.
+    const other = path.join(tmp, 'other-backbone');
+    cpSync(BUILTIN_BACKBONE_DIR, other, { recursive: true });
+    const weights = readFileSync(path.join(other, 'weights.bin'));
+    weights.writeFloatLE(weights.readFloatLE(0) + 0.5, 0);
+    writeFileSync(path.join(other, 'weights.bin'), weights);
+    const url = `${redis.url}/4`;
+    workers.push(await worker(url, ['--backbone', other]));
+    const r = runGlimpse(extractArgs(path.join(tmp, 'refused'), url, '--videos-per-job', '8'));
+    assert.equal(r.code, 1);
+    const line = lastLine(r.stderr);
+    assert.match(
+      line,
+      /^glimpse extract: 3 of 3 jobs failed, nothing merged .*refuses: its backbone .*other-backbone differs from the run's builtin \(model\.json [0-9a-f]{12}…/,
+    );
+  },
+);
 
-test('bad queues and outputs: one line each, nothing enqueued', async () => {
+test('bad queues and outputs: one line each, nothing enqueued', { skip }, async () => {
   const port = await freePort();
   const dead = runGlimpse(extractArgs(path.join(tmp, 'dead'), `redis://127.0.0.1:${port}`));
   assert.equal(dead.code, 1);

@@ -7,6 +7,7 @@ import {
   startLocalRedis,
   startWorkerProcess,
   type LocalRedis,
+  type LocalRedisOptions,
   type WorkerProcess,
 } from '../../main/bench/local-queue.ts';
 
@@ -16,8 +17,11 @@ export type TestWorker = WorkerProcess;
 
 export const HAVE_REDIS = haveRedisServer();
 
-/** Starts redis-server on a free loopback port, no RDB/AOF files (its temp folder is removed at stop). */
-export const startRedis = (): Promise<TestRedis> => startLocalRedis();
+/**
+ * Starts redis-server on a free loopback port: no RDB/AOF files, or with `{ persistence: true }` an AOF
+ * fsynced on every write, so that `restart()` loses nothing (its temp folder is removed at stop).
+ */
+export const startRedis = (opts?: LocalRedisOptions): Promise<TestRedis> => startLocalRedis(opts);
 
 /** Starts `glimpse worker --queue URL` on wasm and waits until it has joined the queue. */
 export const startWorker = (url: string, args: string[] = []): Promise<TestWorker> =>
