@@ -89,6 +89,20 @@ export interface ExtractReport {
   stopped?: string;
 }
 
+/** The report of a run that has done nothing yet (local or queued). */
+export function emptyExtractReport(
+  where: Pick<ExtractReport, 'videosDir' | 'kind' | 'outDir' | 'backbone' | 'clipLength'>,
+): ExtractReport {
+  return {
+    ...where,
+    complete: false,
+    splits: {},
+    failed: [],
+    short: [],
+    run: { frames: 0, seconds: 0, framesPerS: 0, resumedVideos: 0 },
+  };
+}
+
 /** What must not change between an interrupted run and its continuation (or a queued run's shards). */
 export interface ExtractionSettings {
   backbone: string;
@@ -148,18 +162,13 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractRepo
   await writeClasses(outDir, manifest.classes);
 
   const earlier = fresh ? new Map<string, string>() : await earlierFailures(outDir);
-  const report: ExtractReport = {
+  const report = emptyExtractReport({
     videosDir: manifest.root,
     kind: manifest.kind,
     outDir,
     backbone: backbone.id,
-    complete: false,
-    splits: {},
-    failed: [],
-    short: [],
     clipLength,
-    run: { frames: 0, seconds: 0, framesPerS: 0, resumedVideos: 0 },
-  };
+  });
   const saveReport = () =>
     writeFileAtomic(path.join(outDir, EXTRACT_REPORT), JSON.stringify(report, null, 2) + '\n');
 

@@ -64,6 +64,33 @@ export interface FailedJob {
   reason: string;
 }
 
+const JOBS_NAMED_PER_REASON = 3;
+const REASONS_NAMED = 5;
+
+/**
+ * Jobs that failed for good, in one line: each distinct reason once, after the first jobs it hit (a thousand
+ * jobs refused by one worker for one reason stay one short line).
+ */
+export function failedJobsLine(failed: readonly FailedJob[]): string {
+  const byReason = new Map<string, FailedJob[]>();
+  for (const f of failed) {
+    const jobs = byReason.get(f.reason);
+    if (jobs) jobs.push(f);
+    else byReason.set(f.reason, [f]);
+  }
+  const parts = [...byReason].slice(0, REASONS_NAMED).map(([reason, jobs]) => {
+    const named = jobs
+      .slice(0, JOBS_NAMED_PER_REASON)
+      .map((f) => `job ${f.index} (${f.what})`)
+      .join(', ');
+    const more =
+      jobs.length > JOBS_NAMED_PER_REASON ? ` and ${jobs.length - JOBS_NAMED_PER_REASON} more` : '';
+    return `${named}${more}: ${reason}`;
+  });
+  const others = byReason.size - REASONS_NAMED;
+  return parts.join('; ') + (others > 0 ? `; ${others} other reasons` : '');
+}
+
 export interface PlannedJob<D extends QueueJobData> {
   data: D;
   /** Videos or clips the job covers (for progress). */
@@ -143,10 +170,15 @@ export class QueueSession {
     };
   }
 
-  /** The workers connected to the queue now (BullMQ names each connection after its worker). */
+  /**
+   * The workers connected to the queue now (BullMQ names each connection after its worker). Redis lists the
+   * clients of every database: a queue of the same name on another database is another run's.
+   */
   async workers(): Promise<string[]> {
     const clients = await this.queue.getWorkers();
-    const names = clients.map((c) => /:w:(.+)$/.exec(c.rawname ?? '')?.[1] ?? c.addr ?? '?');
+    const names = clients
+      .filter((c) => c.db === undefined || Number(c.db) === (this.target.options.db ?? 0))
+      .map((c) => /:w:(.+)$/.exec(c.rawname ?? '')?.[1] ?? c.addr ?? '?');
     return [...new Set(names)].sort();
   }
 
@@ -339,7 +371,7 @@ export async function runJobs<D extends QueueJobData, R>(
         rate,
         rateUnit: `${unit}/s`,
         eta,
-        message: `${done}/${total} ${unit}, ${workers.filter((w) => w.alive).length} workers`,
+        message: `${done}/${total} ${unit}, ${plural(workers.filter((w) => w.alive).length, 'worker')}`,
       },
       detail,
     );
@@ -385,4 +417,8 @@ export async function runJobs<D extends QueueJobData, R>(
     await job?.remove().catch(() => {});
   }
   return { results, failed: [...failed.values()].sort((a, b) => a.index - b.index), resumedUnits };
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

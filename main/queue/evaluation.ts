@@ -16,6 +16,7 @@ import { modelHash } from '../engine/models.ts';
 import { runEvaluation, type EvaluationReport, type EvaluationSpec } from '../workflows/evaluation.ts';
 import { GLIMPSE_VERSION } from './connection.ts';
 import {
+  failedJobsLine,
   QueueSession,
   runIdOf,
   runJobs,
@@ -117,7 +118,7 @@ export async function runQueuedEvaluation(
           };
           const { results, failed } = await runJobs(session, runId, planned, check, 'clips', hooks);
           if (failed.length > 0) {
-            const list = failed.map((f) => `job ${f.index} (${f.what}): ${f.reason}`).join('; ');
+            const list = failedJobsLine(failed);
             throw new QueueJobsFailed(
               `${failed.length} of ${planned.length} jobs failed (complete shards are kept; run again to retry): ${list}`,
               failed,

@@ -23,6 +23,7 @@ import type { Backbone } from '../features/backbone.ts';
 import {
   clearEarlierRun,
   datasetInfo,
+  emptyExtractReport,
   EXTRACT_REPORT,
   extractionSettings,
   finishRun,
@@ -33,6 +34,7 @@ import { FEATURE_BATCH } from '../features/video-features.ts';
 import { locateFfmpeg } from '../media/locate.ts';
 import { GLIMPSE_VERSION } from './connection.ts';
 import {
+  failedJobsLine,
   QueueSession,
   runIdOf,
   runJobs,
@@ -126,7 +128,7 @@ export async function runQueuedExtraction(
       const check = (data: ExtractJobData) => checkExtractShard(data, backbone);
       const { failed, resumedUnits } = await runJobs(session, runId, planned, check, 'videos', hooks);
       if (failed.length > 0) {
-        const list = failed.map((f) => `job ${f.index} (${f.what}): ${f.reason}`).join('; ');
+        const list = failedJobsLine(failed);
         throw new QueueJobsFailed(
           `${failed.length} of ${planned.length} jobs failed, nothing merged (complete shards are kept; run again to retry): ${list}`,
           failed,
@@ -154,6 +156,7 @@ export async function runQueuedExtraction(
         datasetInfo(backbone, fps, manifest, settings, opts.invokedAs, true, report),
       );
       await rm(shardsDir, { recursive: true, force: true });
+      log(`merged ${planned.length} shards: ${report.run.frames} frames`);
       return report;
     } finally {
       await lock.release();
@@ -237,18 +240,7 @@ async function merge(
   videosDir: string,
   kind: string,
 ): Promise<ExtractReport> {
-  const report: ExtractReport = {
-    videosDir,
-    kind,
-    outDir,
-    backbone: backbone.id,
-    complete: false,
-    splits: {},
-    failed: [],
-    short: [],
-    clipLength,
-    run: { frames: 0, seconds: 0, framesPerS: 0, resumedVideos: 0 },
-  };
+  const report = emptyExtractReport({ videosDir, kind, outDir, backbone: backbone.id, clipLength });
   const width = backbone.L * backbone.D;
   const writers = new Map<string, FeatureSplitWriter>();
   try {

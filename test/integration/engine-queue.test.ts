@@ -106,6 +106,8 @@ test(
     assert.equal(q.done, q.total);
     assert.equal(q.workers.length, 1);
     assert.equal(q.workers[0].id, `${q.workers[0].host}:${worker.child.pid}`);
+    // The last word of a finished job is its end, not a step on the way ("merging shards").
+    assert.match(q.notices.at(-1) ?? '', /^merged \d+ shards: \d+ frames$/, JSON.stringify(q.notices));
     for (const split of ['train', 'valid', 'test']) {
       const h5 = `${split}_features.h5`;
       assert.equal(featuresDigest(path.join(outDir, h5)), featuresDigest(path.join(fx.features, h5)), h5);

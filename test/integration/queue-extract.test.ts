@@ -148,7 +148,7 @@ test(
     assert.equal(code, 0, stderr + victim.log());
     assert.match(stderr, /its worker stopped answering; the job goes to another worker/);
     assert.ok(!/: done → /.test(victim.log()), 'the killed worker finished no job');
-    assert.match(stderr, /8\/8 videos, \d workers/);
+    assert.match(stderr, /8\/8 videos, \d workers?/);
     assert.deepEqual(fileHashes(out), fileHashes(baseline));
     assert.equal(featureDigests(out), featureDigests(baseline));
     assert.ok(!existsSync(path.join(out, '.queue')), 'the shards are removed after the merge');
@@ -184,7 +184,7 @@ test(
       // Lost jobs would show here: a job gone from the queue without its shard is added again.
       assert.doesNotMatch(stderr, /running the job again|stopped answering/);
       assert.equal(doneLines(), 8, 'each job ran once');
-      assert.match(stderr, /8\/8 videos, 1 workers/);
+      assert.match(stderr, /8\/8 videos, 1 worker\b/);
       assert.equal(w.child.exitCode, null, 'the worker is still running');
       assert.deepEqual(fileHashes(out), fileHashes(baseline));
       assert.equal(featureDigests(out), featureDigests(baseline));
@@ -253,6 +253,8 @@ test(
   { skip },
   async () => {
     for (const w of workers.splice(0)) {
+      // A worker an earlier test killed (and failed before taking off the list) has nothing left to stop.
+      if (w.child.exitCode !== null || w.child.signalCode !== null) continue;
       const exited = new Promise<number | null>((r) => w.child.once('exit', (code) => r(code)));
       await w.stop();
       assert.equal(await exited, 0);
