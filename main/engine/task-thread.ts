@@ -4,7 +4,7 @@
  * Threads are never terminated from outside while they may be inside onnxruntime (model/parallel/thread-end.ts).
  */
 import { Worker } from 'node:worker_threads';
-import { endThread } from '../../model/parallel/thread-end.ts';
+import { endThread, settlesWithin } from '../../model/parallel/thread-end.ts';
 import type { Progress } from '../../common/progress.ts';
 import { GlimpseError } from './errors.ts';
 import type { QueueJobStatus } from './api.ts';
@@ -91,10 +91,7 @@ export class TaskThread {
   async stop(): Promise<void> {
     if (this.running && !this.exited) {
       this.post({ type: 'cancel' });
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, CANCEL_GRACE_MS)));
-      await Promise.race([this.ended, grace]);
-      clearTimeout(timer);
+      await settlesWithin(this.ended, CANCEL_GRACE_MS);
     }
     await this.end();
   }

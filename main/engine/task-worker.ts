@@ -19,10 +19,9 @@ if (!port) throw new Error('task-worker.ts must run as a worker thread');
 let controller: AbortController | null = null;
 // The backend starts loading as the thread boots, so a thread kept in reserve is ready for its first task.
 const backendReady = chooseBackend((workerData as { backend: string }).backend);
-backendReady.then(
-  () => post({ type: 'ready' }),
-  () => post({ type: 'ready' }),
-);
+// Loaded or failed (the first task reports the failure), the thread is idle from here on.
+const ready = () => post({ type: 'ready' });
+backendReady.then(ready, ready);
 
 function post(message: FromWorker): void {
   port?.postMessage(message);

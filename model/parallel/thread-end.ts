@@ -14,6 +14,21 @@ export type ExitRequest = typeof EXIT_REQUEST;
 
 const FORCE_AFTER_MS = 30_000;
 
+/** Whether `promise` settles (either way) within `ms`. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    const done = promise.then(
+      () => true,
+      () => true,
+    );
+    return await Promise.race([done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Asks the thread to exit and resolves when it has; terminates it if it has not within `forceAfterMs`. */
 export async function endThread(worker: Worker, forceAfterMs = FORCE_AFTER_MS): Promise<void> {
   if (worker.threadId === -1) return;
@@ -23,11 +38,7 @@ export async function endThread(worker: Worker, forceAfterMs = FORCE_AFTER_MS): 
   } catch {
     // The port is closed: the thread is already on its way out.
   }
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), forceAfterMs)));
-  const outcome = await Promise.race([exited, late]);
-  clearTimeout(timer);
-  if (outcome === 'late') await worker.terminate();
+  if (!(await settlesWithin(exited, forceAfterMs))) await worker.terminate();
 }
 
 /** The thread's side: the exit request ends the thread here, between two calls into native code. */
